@@ -1,0 +1,40 @@
+from rest_framework import exceptions, permissions
+
+from .models import ApiKey, Scope
+
+
+class HasApiKeyScope(permissions.BasePermission):
+    """Maps a view's `required_scopes` and the HTTP method to what the key may do.
+
+    A view names the scopes that grant it (`global` always does); a read-only key may only read.
+    """
+
+    def has_permission(self, request, view):
+        key = request.auth
+        if not isinstance(key, ApiKey):
+            raise exceptions.NotAuthenticated("An X-API-Key header is required.")
+        scopes = getattr(view, "required_scopes", (Scope.IDENTITY,))
+        if not any(key.has_scope(scope) for scope in scopes):
+            needed = " or ".join(scopes)
+            raise exceptions.PermissionDenied(f"This API key lacks the {needed} scope.")
+        if key.read_only and request.method not in permissions.SAFE_METHODS:
+            raise exceptions.PermissionDenied("This API key is read-only.")
+        return True
+
+
+def ensure_file_allowed(request, file_uuid):
+    """A key limited to a list of files gets 403 for any other file."""
+    key = request.auth
+    if isinstance(key, ApiKey) and not key.allows_file(file_uuid):
+        raise exceptions.PermissionDenied(f"This API key is not allowed to see file {file_uuid.hex}.")
+
+
+def actor_for(request):
+    """Who made a write: the API key's name, or the signed-in curator."""
+    key = getattr(request, "auth", None)
+    if isinstance(key, ApiKey):
+        return f"key:{key.name}"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.get_username()}"
+    return "system"

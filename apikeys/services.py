@@ -1,0 +1,56 @@
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from momentry.api.params import parse_uuid
+
+from .models import ApiKey, Scope, key_digest
+
+KEY_PREFIX = "mk_"
+
+
+def _validated_scopes(scopes):
+    scopes = list(dict.fromkeys(scopes))
+    if not scopes:
+        raise ValidationError("An API key needs at least one scope.")
+    unknown = [scope for scope in scopes if scope not in Scope.values]
+    if unknown:
+        raise ValidationError(f"Unknown scope(s): {', '.join(unknown)}. Use {', '.join(Scope.values)}.")
+    return scopes
+
+
+def _validated_files(files):
+    normalised = []
+    for value in files:
+        parsed = parse_uuid(value)
+        if parsed is None:
+            raise ValidationError(f"Not a file uuid: {value!r}.")
+        normalised.append(parsed.hex)
+    return list(dict.fromkeys(normalised))
+
+
+@transaction.atomic
+def api_key_create(*, name, scopes, read_only=False, files=()):
+    """Create a key and return `(api_key, raw_key)`; the raw key is never stored."""
+    if not name or not name.strip():
+        raise ValidationError("An API key needs a name.")
+    raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(
+        name=name.strip(),
+        prefix=raw_key[:10],
+        digest=key_digest(raw_key),
+        scopes=_validated_scopes(scopes),
+        read_only=read_only,
+        files=_validated_files(files),
+    )
+    return api_key, raw_key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key):
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key

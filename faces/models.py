@@ -1,0 +1,69 @@
+from django.db import models
+
+
+class MediaFile(models.Model):
+    file_uuid = models.UUIDField(unique=True)
+    file_name = models.CharField(max_length=1024)
+    fps = models.FloatField()
+    duration = models.FloatField()
+    frame_count = models.IntegerField()
+    ingested_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.file_name
+
+
+class FaceDetection(models.Model):
+    """One detected face; `(frame_number, index)` is its `face_id` within the file.
+
+    The indexes are only those reads need (unique key, faces of a trace, faces of an identity):
+    every extra index makes re-pointing 100k faces in a merge measurably slower.
+    """
+
+    media_file = models.ForeignKey(MediaFile, on_delete=models.CASCADE, related_name="faces", db_index=False)
+    frame_number = models.IntegerField()
+    index = models.SmallIntegerField()
+    bbox = models.JSONField()
+    confidence = models.FloatField()
+    trace_id = models.IntegerField()
+    embedding = models.JSONField(null=True, blank=True)
+    identity = models.ForeignKey(
+        "identities.Identity", on_delete=models.SET_NULL, null=True, blank=True, related_name="faces", db_index=False
+    )
+
+    class Meta:
+        ordering = ["media_file_id", "frame_number", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["media_file", "frame_number", "index"], name="face_unique_per_frame"),
+        ]
+        indexes = [
+            models.Index(fields=["media_file", "trace_id"], name="face_trace_idx"),
+            models.Index(fields=["identity", "media_file", "trace_id"], name="face_identity_idx"),
+        ]
+
+    @property
+    def face_id(self):
+        return f"{self.frame_number}_{self.index}"
+
+
+class Chunk(models.Model):
+    """A piece of speech (or story text) timed within a file."""
+
+    media_file = models.ForeignKey(MediaFile, on_delete=models.CASCADE, related_name="chunks", db_index=False)
+    chunk_id = models.CharField(max_length=255)
+    chunk_type = models.CharField(max_length=64)
+    start_frame = models.IntegerField()
+    end_frame = models.IntegerField()
+    start_time = models.FloatField()
+    end_time = models.FloatField()
+    text = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["media_file_id", "start_time", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["media_file", "chunk_id"], name="chunk_unique_per_file"),
+        ]
+        indexes = [models.Index(fields=["media_file", "start_time"], name="chunk_time_idx")]

@@ -1,0 +1,3 @@
+from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
+
+urlpatterns = []

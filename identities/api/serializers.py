@@ -1,0 +1,66 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Identity
+from ..selectors import display_name
+
+
+class IdentitySerializer(serializers.ModelSerializer):
+    """An identity record; `display_name` is added when the request names a `locale`."""
+
+    identity_uuid = serializers.SerializerMethodField()
+    display_name = serializers.SerializerMethodField()
+    tmdb_profile = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Identity
+        fields = [
+            "identity_uuid",
+            "name",
+            "display_name",
+            "identity_type",
+            "source",
+            "status",
+            "tmdb_id",
+            "tmdb_profile",
+            "metadata",
+            "reference_data",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_identity_uuid(self, identity):
+        return identity.identity_uuid.hex
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_tmdb_profile(self, identity):
+        return identity.tmdb_profile or None
+
+    @extend_schema_field(serializers.CharField(required=False))
+    def get_display_name(self, identity):
+        return display_name(identity, self.context.get("locale"))
+
+    def to_representation(self, identity):
+        data = super().to_representation(identity)
+        if not self.context.get("locale"):
+            data.pop("display_name")
+        return data
+
+
+class IdentityDetailResponseSerializer(IdentitySerializer):
+    success = serializers.BooleanField(default=True)
+
+    class Meta(IdentitySerializer.Meta):
+        fields = ["success", *IdentitySerializer.Meta.fields]
+
+    def to_representation(self, identity):
+        return {"success": True, **super().to_representation(identity)}
+
+
+class IdentityListResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    identities = IdentitySerializer(many=True)

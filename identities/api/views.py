@@ -1,0 +1,38 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from momentry.api.pagination import paginate
+from momentry.api.views import LOCALE_PARAMETER, PAGE_PARAMETERS, IdentityApiView
+
+from ..models import Identity
+from ..selectors import identity_get
+from .serializers import IdentityDetailResponseSerializer, IdentityListResponseSerializer, IdentitySerializer
+
+IDENTITY_LIST_DEFAULT_PAGE_SIZE = 20
+
+
+class IdentityListView(IdentityApiView):
+    @extend_schema(
+        operation_id="identities_list",
+        parameters=[*PAGE_PARAMETERS, LOCALE_PARAMETER],
+        responses=IdentityListResponseSerializer,
+    )
+    def get(self, request):
+        page = paginate(
+            Identity.objects.order_by("id"), request.query_params, default_size=IDENTITY_LIST_DEFAULT_PAGE_SIZE
+        )
+        identities = IdentitySerializer(page.items, many=True, context=self.serializer_context()).data
+        return Response(
+            {"success": True, "count": page.total, "page": page.page, "page_size": page.page_size, "identities": identities}
+        )
+
+
+class IdentityDetailView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_retrieve",
+        parameters=[LOCALE_PARAMETER],
+        responses=IdentityDetailResponseSerializer,
+    )
+    def get(self, request, identity_uuid):
+        identity = identity_get(identity_uuid)
+        return Response(IdentityDetailResponseSerializer(identity, context=self.serializer_context()).data)

@@ -1,0 +1,48 @@
+import uuid
+
+from django.db import models
+
+
+class IdentityStatus(models.TextChoices):
+    CONFIRMED = "confirmed"
+    PENDING = "pending"
+    INACTIVE = "inactive"
+    SKIPPED = "skipped"
+    MERGED = "merged"
+
+
+class IdentitySource(models.TextChoices):
+    JSON = ".json"
+    AUTO = "auto"
+    TMDB = "tmdb"
+    USER_DEFINED = "user_defined"
+    MERGED = "merged"
+    MANUAL = "manual"
+
+
+class Identity(models.Model):
+    """A person, brand or object that appears in the library; `name` may repeat."""
+
+    identity_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=255)
+    identity_type = models.CharField(max_length=64, null=True, blank=True)
+    source = models.CharField(max_length=16, choices=IdentitySource.choices, default=IdentitySource.USER_DEFINED)
+    status = models.CharField(max_length=16, choices=IdentityStatus.choices, default=IdentityStatus.CONFIRMED)
+    tmdb_id = models.IntegerField(null=True, blank=True, db_index=True)
+    tmdb_profile = models.CharField(max_length=1024, blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    reference_data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "identities"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "id"]), models.Index(fields=["source", "id"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def uuid_hex(self):
+        return self.identity_uuid.hex

@@ -1,0 +1,108 @@
+"""One place that turns every failure into the contract's error body.
+
+Services raise plain Django exceptions (`ValidationError`, `Http404`, `PermissionDenied`) or
+`Conflict`; views never build error bodies themselves.
+"""
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class Conflict(Exception):
+    """The request is valid but the current state forbids it (HTTP 409)."""
+
+    def __init__(self, message, *, code="conflict"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class ServiceError(Exception):
+    """A refused operation with its own HTTP status and error code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message, *, code="bad_request", status_code=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        if status_code is not None:
+            self.status_code = status_code
+
+
+def error_body(code, message):
+    return {"success": False, "error": {"code": code, "message": message}}
+
+
+def error_response(status_code, code, message):
+    return Response(error_body(code, message), status=status_code)
+
+
+def _first_message(detail):
+    """Flatten DRF's nested error detail into one sentence naming the field."""
+    if isinstance(detail, dict):
+        for field, value in detail.items():
+            message = _first_message(value)
+            if field in ("non_field_errors", "__all__"):
+                return message
+            return f"{field}: {message}"
+        return "Invalid input."
+    if isinstance(detail, (list, tuple)):
+        return _first_message(detail[0]) if detail else "Invalid input."
+    return str(detail)
+
+
+def _django_validation_message(exc):
+    if hasattr(exc, "error_dict"):
+        return _first_message({k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()})
+    return "; ".join(exc.messages)
+
+
+_DRF_CODES = {
+    drf_exceptions.NotAuthenticated: "not_authenticated",
+    drf_exceptions.AuthenticationFailed: "authentication_failed",
+    drf_exceptions.PermissionDenied: "permission_denied",
+    drf_exceptions.NotFound: "not_found",
+    drf_exceptions.MethodNotAllowed: "method_not_allowed",
+    drf_exceptions.NotAcceptable: "not_acceptable",
+    drf_exceptions.UnsupportedMediaType: "unsupported_media_type",
+    drf_exceptions.ParseError: "parse_error",
+    drf_exceptions.ValidationError: "validation_error",
+    drf_exceptions.Throttled: "throttled",
+}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        return error_response(exc.status_code, exc.code, exc.message)
+    if isinstance(exc, Conflict):
+        return error_response(status.HTTP_409_CONFLICT, exc.code, exc.message)
+    if isinstance(exc, DjangoValidationError):
+        return error_response(status.HTTP_400_BAD_REQUEST, "validation_error", _django_validation_message(exc))
+    if isinstance(exc, Http404):
+        message = str(exc) or "Not found."
+        return error_response(status.HTTP_404_NOT_FOUND, "not_found", message)
+    if isinstance(exc, PermissionDenied):
+        return error_response(status.HTTP_403_FORBIDDEN, "permission_denied", str(exc) or "Permission denied.")
+    if isinstance(exc, drf_exceptions.APIException):
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+        response = error_response(exc.status_code, code, _first_message(exc.detail))
+        if getattr(exc, "auth_header", None):
+            response["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            response["Retry-After"] = str(int(exc.wait))
+        return response
+    logger.exception("Unhandled error in %s", context.get("view"))
+    return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Internal server error.")
+
+
+def json_error(status_code, code, message):
+    """The contract's error body outside DRF (URL resolver 404s, Django's 500 handler)."""
+    return JsonResponse(error_body(code, message), status=status_code)

@@ -1,0 +1,70 @@
+"""Parsing of the identifiers and paging parameters that every endpoint shares."""
+import uuid
+
+from django.http import Http404
+from rest_framework.exceptions import ValidationError
+
+
+def parse_uuid(value):
+    """A UUID from 32 hex digits or the dashed form; None for anything else."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if len(text) not in (32, 36):
+        return None
+    try:
+        parsed = uuid.UUID(text)
+    except ValueError:
+        return None
+    if len(text) == 36 and str(parsed) != text.lower():
+        return None
+    return parsed
+
+
+def uuid_from_path(value, *, what="identity"):
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise Http404(f"No {what} with uuid {value!r}.")
+    return parsed
+
+
+def uuid_from_body(data, field, *, required=True):
+    value = data.get(field) if hasattr(data, "get") else None
+    if value in (None, ""):
+        if required:
+            raise ValidationError({field: "This field is required."})
+        return None
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise ValidationError({field: "Must be a UUID: 32 hex digits or the dashed form."})
+    return parsed
+
+
+def int_param(params, name, *, default=None, minimum=None, maximum=None):
+    """An integer query parameter; malformed or out-of-range values are a 400."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({name: "Must be an integer."}) from None
+    if minimum is not None and value < minimum:
+        raise ValidationError({name: f"Must be at least {minimum}."})
+    if maximum is not None and value > maximum:
+        raise ValidationError({name: f"Must be at most {maximum}."})
+    return value
+
+
+def bool_param(params, name):
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    lowered = raw.strip().lower()
+    if lowered in {"true", "1", "yes"}:
+        return True
+    if lowered in {"false", "0", "no"}:
+        return False
+    raise ValidationError({name: "Must be true or false."})

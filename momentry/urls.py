@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from momentry.api.exceptions import json_error
+
+
+def api_not_found(request, *args, **kwargs):
+    return json_error(404, "not_found", f"No API endpoint at {request.path}.")
+
+
+api_patterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include("identities.api.urls")),
+    path("", include("faces.api.urls")),
+    path("", include("history.api.urls")),
+    re_path(r"^.*$", api_not_found),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_patterns, "api"))),
+    path("admin/", admin.site.urls),
+]
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return json_error(500, "server_error", "Internal server error.")
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,40 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import ApiKeyFactory
+
+
+@pytest.fixture(autouse=True)
+def isolated_storage(settings, tmp_path):
+    """Every test writes identity files and merge history under its own temporary directory."""
+    settings.MOMENTRY_OUTPUT_DIR = tmp_path / "output"
+    settings.MOMENTRY_EMBEDDED_MONGO_DIR = tmp_path / "mongo"
+    return tmp_path
+
+
+def client_for(api_key):
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=api_key.raw)
+    client.api_key = api_key
+    return client
+
+
+@pytest.fixture
+def make_client(db):
+    """A client authenticated with a new key: `make_client(scopes=[...], read_only=..., files=[...])`."""
+
+    def make(**kwargs):
+        return client_for(ApiKeyFactory(**kwargs))
+
+    return make
+
+
+@pytest.fixture
+def api(make_client):
+    """A client with a global read-write key."""
+    return make_client(scopes=["global"])
+
+
+@pytest.fixture
+def anonymous_api():
+    return APIClient()

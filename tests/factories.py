@@ -1,0 +1,97 @@
+"""factory-boy factories for every model; tests build their data here, never from JSON fixtures."""
+import uuid
+
+import factory
+from factory.django import DjangoModelFactory
+
+from apikeys.models import ApiKey
+from apikeys.services import api_key_create
+from faces.models import Chunk, FaceDetection, MediaFile
+from history.models import IdentityHistory
+from identities.models import Identity
+
+
+class IdentityFactory(DjangoModelFactory):
+    class Meta:
+        model = Identity
+
+    identity_uuid = factory.LazyFunction(uuid.uuid4)
+    name = factory.Sequence(lambda n: f"Person {n}")
+    identity_type = "people"
+    source = "user_defined"
+    status = "confirmed"
+    metadata = factory.LazyFunction(dict)
+
+
+class StrangerFactory(IdentityFactory):
+    name = factory.Sequence(lambda n: f"stranger_{n}")
+    source = "auto"
+    status = "pending"
+    identity_type = None
+
+
+class MediaFileFactory(DjangoModelFactory):
+    class Meta:
+        model = MediaFile
+
+    file_uuid = factory.LazyFunction(uuid.uuid4)
+    file_name = factory.Sequence(lambda n: f"film_{n}.mp4")
+    fps = 25.0
+    duration = 600.0
+    frame_count = factory.LazyAttribute(lambda f: int(f.fps * f.duration))
+
+
+class FaceFactory(DjangoModelFactory):
+    class Meta:
+        model = FaceDetection
+
+    media_file = factory.SubFactory(MediaFileFactory)
+    frame_number = factory.Sequence(lambda n: n * 5)
+    index = 0
+    bbox = factory.LazyFunction(lambda: [100.0, 50.0, 300.0, 400.0])
+    confidence = 0.9
+    trace_id = 1
+    identity = None
+
+
+class ChunkFactory(DjangoModelFactory):
+    class Meta:
+        model = Chunk
+
+    media_file = factory.SubFactory(MediaFileFactory)
+    chunk_id = factory.Sequence(lambda n: f"chunk_{n}")
+    chunk_type = "sentence"
+    start_time = 0.0
+    end_time = 2.0
+    start_frame = factory.LazyAttribute(lambda c: round(c.start_time * c.media_file.fps))
+    end_frame = factory.LazyAttribute(lambda c: round(c.end_time * c.media_file.fps))
+    text = factory.Sequence(lambda n: f"Line number {n}.")
+
+
+class IdentityHistoryFactory(DjangoModelFactory):
+    class Meta:
+        model = IdentityHistory
+
+    identity_uuid = factory.LazyFunction(uuid.uuid4)
+    action = "patch"
+    actor = "key:test"
+
+
+class ApiKeyFactory(factory.Factory):
+    """Builds a key through the service; `.raw` carries the key to send."""
+
+    class Meta:
+        model = ApiKey
+
+    name = factory.Sequence(lambda n: f"key-{n}")
+    scopes = factory.LazyFunction(lambda: ["global"])
+    read_only = False
+    files = factory.LazyFunction(list)
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        api_key, raw_key = api_key_create(**kwargs)
+        api_key.raw = raw_key
+        return api_key
+
+    _build = _create
