@@ -21,7 +21,8 @@ def _validated_scopes(scopes):
     return scopes
 
 
-def _validated_files(files):
+def normalise_file_uuids(files):
+    """Hex file uuids from hex or dashed input; ValidationError names the first bad one."""
     normalised = []
     for value in files:
         parsed = parse_uuid(value)
@@ -43,7 +44,7 @@ def api_key_create(*, name, scopes, read_only=False, files=()):
         digest=key_digest(raw_key),
         scopes=_validated_scopes(scopes),
         read_only=read_only,
-        files=_validated_files(files),
+        files=normalise_file_uuids(files),
     )
     return api_key, raw_key
 
