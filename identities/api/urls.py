@@ -2,9 +2,17 @@ from django.urls import path
 
 from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
 
-from . import views
+from . import read_views, views
 
 urlpatterns = [
     path("identities", views.IdentityListView.as_view(), name="identity-list"),
     path("identity/<uuidish:identity_uuid>", views.IdentityDetailView.as_view(), name="identity-detail"),
+    path("identity/search", read_views.IdentitySearchView.as_view(), name="identity-search"),
+    path("identities/search", read_views.IdentitiesSearchView.as_view(), name="identities-search"),
+    path("identity/<uuidish:identity_uuid>/files", read_views.IdentityFilesView.as_view(), name="identity-files"),
+    path("identity/<uuidish:identity_uuid>/faces", read_views.IdentityFacesView.as_view(), name="identity-faces"),
+    path("identity/<uuidish:identity_uuid>/traces", read_views.IdentityTracesView.as_view(), name="identity-traces"),
+    path("identity/<uuidish:identity_uuid>/chunks", read_views.IdentityChunksView.as_view(), name="identity-chunks"),
+    path("identity/<uuidish:identity_uuid>/status", read_views.IdentityStatusView.as_view(), name="identity-status"),
+    path("identity/<uuidish:identity_uuid>/json", read_views.IdentityJsonView.as_view(), name="identity-json"),
 ]

@@ -4,8 +4,8 @@ from rest_framework.response import Response
 from momentry.api.pagination import paginate
 from momentry.api.views import LOCALE_PARAMETER, PAGE_PARAMETERS, IdentityApiView
 
-from ..models import Identity
-from ..selectors import identity_get
+from ..filtersets import IDENTITY_FILTER_PARAMETERS
+from ..selectors import identity_get, identity_list
 from .serializers import IdentityDetailResponseSerializer, IdentityListResponseSerializer, IdentitySerializer
 
 IDENTITY_LIST_DEFAULT_PAGE_SIZE = 20
@@ -14,12 +14,14 @@ IDENTITY_LIST_DEFAULT_PAGE_SIZE = 20
 class IdentityListView(IdentityApiView):
     @extend_schema(
         operation_id="identities_list",
-        parameters=[*PAGE_PARAMETERS, LOCALE_PARAMETER],
+        parameters=[*IDENTITY_FILTER_PARAMETERS, *PAGE_PARAMETERS, LOCALE_PARAMETER],
         responses=IdentityListResponseSerializer,
     )
     def get(self, request):
         page = paginate(
-            Identity.objects.order_by("id"), request.query_params, default_size=IDENTITY_LIST_DEFAULT_PAGE_SIZE
+            identity_list(filters=request.query_params),
+            request.query_params,
+            default_size=IDENTITY_LIST_DEFAULT_PAGE_SIZE,
         )
         identities = IdentitySerializer(page.items, many=True, context=self.serializer_context()).data
         return Response(

@@ -1,0 +1,192 @@
+"""Response shapes of the identity read endpoints; the views render through them, so the schema
+at /api/v1/schema/ is exactly what is sent."""
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from faces.selectors import frame_seconds
+
+from ..selectors import display_name
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9a-f]{32}$"})
+class HexUuidField(serializers.Field):
+    """A UUID written as 32 lowercase hex digits (the contract's form)."""
+
+    def to_representation(self, value):
+        return value.hex
+
+
+class DisplayNameMixin(serializers.Serializer):
+    """`display_name` from the `locale` in the context; left out when no locale was asked for."""
+
+    display_name = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(required=False))
+    def get_display_name(self, instance):
+        return display_name(self.display_name_identity(instance), self.context.get("locale"))
+
+    def display_name_identity(self, instance):
+        return instance["identity"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("locale"):
+            data.pop("display_name")
+        return data
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+class IdentityFileSerializer(serializers.Serializer):
+    file_uuid = HexUuidField()
+    file_name = serializers.CharField()
+    face_count = serializers.IntegerField()
+    first_appearance = serializers.FloatField(allow_null=True, help_text="Seconds: first frame / fps.")
+    last_appearance = serializers.FloatField(allow_null=True, help_text="Seconds: last frame / fps.")
+    avg_confidence = serializers.FloatField()
+
+
+class IdentityFilesResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    identity_uuid = HexUuidField()
+    total = serializers.IntegerField(help_text="Number of files.")
+    files = IdentityFileSerializer(many=True)
+
+
+# --- faces -----------------------------------------------------------------------------------
+
+
+class FaceSerializer(serializers.Serializer):
+    face_id = serializers.CharField(help_text="`{frame_number}_{index}`, accepted back by bind/unbind.")
+    file_uuid = HexUuidField(source="media_file.file_uuid")
+    frame_number = serializers.IntegerField()
+    timestamp = serializers.SerializerMethodField(help_text="Seconds: frame_number / fps.")
+    bbox = serializers.ListField(child=serializers.FloatField(), help_text="[x1, y1, x2, y2] in pixels.")
+    confidence = serializers.FloatField()
+    trace_id = serializers.IntegerField()
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_timestamp(self, face):
+        return frame_seconds(face.frame_number, face.media_file.fps)
+
+
+class PageFieldsSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    identity_uuid = HexUuidField()
+    total = serializers.IntegerField(help_text="Number of items across all pages.")
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+
+
+class IdentityFacesResponseSerializer(PageFieldsSerializer):
+    faces = FaceSerializer(many=True)
+
+
+# --- traces ----------------------------------------------------------------------------------
+
+
+class TraceSerializer(serializers.Serializer):
+    file_uuid = HexUuidField()
+    trace_id = serializers.IntegerField()
+    frame_count = serializers.IntegerField(help_text="Distinct frames of the trace.")
+    first_frame = serializers.IntegerField()
+    last_frame = serializers.IntegerField()
+    first_sec = serializers.FloatField(allow_null=True)
+    last_sec = serializers.FloatField(allow_null=True)
+    avg_confidence = serializers.FloatField()
+
+
+class IdentityTracesResponseSerializer(DisplayNameMixin, PageFieldsSerializer):
+    name = serializers.CharField(source="identity.name")
+    total_faces = serializers.IntegerField(
+        help_text="Face detections in all of the identity's traces (every page, like `total`)."
+    )
+    traces = TraceSerializer(many=True)
+
+
+# --- chunks ----------------------------------------------------------------------------------
+
+
+class ChunkSerializer(serializers.Serializer):
+    """A chunk with the fields of both documents: `text` and `text_content` carry the same value."""
+
+    id = serializers.IntegerField()
+    chunk_id = serializers.CharField()
+    file_uuid = HexUuidField(source="media_file.file_uuid")
+    chunk_type = serializers.CharField()
+    start_frame = serializers.IntegerField()
+    end_frame = serializers.IntegerField()
+    fps = serializers.FloatField(source="media_file.fps")
+    start_time = serializers.FloatField()
+    end_time = serializers.FloatField()
+    text = serializers.CharField()
+    text_content = serializers.CharField(source="text")
+
+
+class IdentityChunksResponseSerializer(PageFieldsSerializer):
+    chunks = ChunkSerializer(many=True)
+    data = ChunkSerializer(many=True, help_text="The same list as `chunks`, under the earlier document's key.")
+
+
+# --- status and json -------------------------------------------------------------------------
+
+
+class IdentityStatusResponseSerializer(DisplayNameMixin, serializers.Serializer):
+    success = serializers.BooleanField()
+    identity_uuid = HexUuidField(source="identity.identity_uuid")
+    name = serializers.CharField(source="identity.name")
+    status = serializers.CharField(source="identity.status")
+    face_count = serializers.IntegerField()
+    file_count = serializers.IntegerField()
+    has_embedding = serializers.BooleanField()
+    has_profile_image = serializers.BooleanField()
+
+
+class FileBindingSerializer(serializers.Serializer):
+    file_uuid = serializers.CharField()
+    trace_ids = serializers.ListField(child=serializers.IntegerField())
+    face_count = serializers.IntegerField()
+
+
+class IdentityDocumentSerializer(serializers.Serializer):
+    """The `identity.json` document (schema only: the view sends `identity_document` unchanged)."""
+
+    version = serializers.IntegerField()
+    identity_uuid = serializers.CharField()
+    name = serializers.CharField()
+    identity_type = serializers.CharField(allow_null=True)
+    source = serializers.CharField()
+    status = serializers.CharField()
+    tmdb_id = serializers.IntegerField(allow_null=True)
+    tmdb_profile = serializers.CharField(allow_null=True)
+    metadata = serializers.JSONField()
+    file_bindings = FileBindingSerializer(many=True)
+
+
+# --- searches --------------------------------------------------------------------------------
+
+
+class IdentityChunkRowSerializer(DisplayNameMixin, serializers.Serializer):
+    """One identity-to-chunk row of `GET /identities/search`."""
+
+    identity_id = serializers.IntegerField(source="identity.pk")
+    identity_uuid = HexUuidField(source="identity.identity_uuid")
+    name = serializers.CharField(source="identity.name")
+    source = serializers.CharField(source="identity.source")
+    tmdb_id = serializers.IntegerField(source="identity.tmdb_id", allow_null=True)
+    file_uuid = HexUuidField(source="chunk.media_file.file_uuid")
+    trace_id = serializers.IntegerField()
+    chunk_id = serializers.CharField(source="chunk.chunk_id")
+    start_time = serializers.FloatField(source="chunk.start_time")
+    text_content = serializers.CharField(source="chunk.text")
+
+    def display_name_identity(self, row):
+        return row.identity
+
+
+class IdentitiesSearchResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    total = serializers.IntegerField(help_text="Rows matching, before `limit`.")
+    results = IdentityChunkRowSerializer(many=True)
+
