@@ -96,7 +96,7 @@ _CHUNK_OVERLAP_CTES = f"""
         WHERE media_file_id IN (SELECT media_file_id FROM bound_traces)
         GROUP BY media_file_id
     ),
-    overlaps AS (
+    chunk_overlaps AS (
         SELECT s.identity_id, s.trace_id, c.id AS chunk_pk, c.media_file_id, c.start_time
         FROM trace_spans s
         JOIN longest_chunk l ON l.media_file_id = s.media_file_id
@@ -234,7 +234,7 @@ def identity_chunk_page(identity, *, page, page_size):
     """
     bound_sql, params = _bound_traces_cte(identity.pk)
     ctes = f"WITH {bound_sql}, {_CHUNK_OVERLAP_CTES}"
-    ((total,),) = _fetch(f"{ctes} SELECT COUNT(DISTINCT chunk_pk) FROM overlaps", params)
+    ((total,),) = _fetch(f"{ctes} SELECT COUNT(DISTINCT chunk_pk) FROM chunk_overlaps", params)
     offset = (page - 1) * page_size
     if offset >= total:
         return ChunkPage(chunks=[], total=total)
@@ -242,7 +242,7 @@ def identity_chunk_page(identity, *, page, page_size):
         chunk_pk
         for (chunk_pk, *_order) in _fetch(
             f"""{ctes}
-            SELECT DISTINCT chunk_pk, media_file_id, start_time FROM overlaps
+            SELECT DISTINCT chunk_pk, media_file_id, start_time FROM chunk_overlaps
             ORDER BY media_file_id, start_time, chunk_pk
             LIMIT %s OFFSET %s""",
             [*params, page_size, offset],
@@ -269,13 +269,13 @@ def identity_chunk_rows(*, identities, media_files=None, limit):
     bound_sql, params = _bound_traces_cte(identities, media_files)
     ctes = f"WITH {bound_sql}, {_CHUNK_OVERLAP_CTES}"
     ((total,),) = _fetch(
-        f"{ctes} SELECT COUNT(*) FROM (SELECT DISTINCT identity_id, chunk_pk FROM overlaps) AS pairs", params
+        f"{ctes} SELECT COUNT(*) FROM (SELECT DISTINCT identity_id, chunk_pk FROM chunk_overlaps) AS pairs", params
     )
     if not total:
         return 0, []
     pairs = _fetch(
         f"""{ctes}
-        SELECT identity_id, chunk_pk, MIN(trace_id) FROM overlaps
+        SELECT identity_id, chunk_pk, MIN(trace_id) FROM chunk_overlaps
         GROUP BY identity_id, chunk_pk, media_file_id, start_time
         ORDER BY identity_id, media_file_id, start_time, chunk_pk
         LIMIT %s""",
