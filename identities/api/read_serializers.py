@@ -2,6 +2,7 @@
 at /api/v1/schema/ is exactly what is sent."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from faces.selectors import frame_seconds
 
@@ -16,23 +17,23 @@ class HexUuidField(serializers.Field):
         return value.hex
 
 
-class DisplayNameMixin(serializers.Serializer):
-    """`display_name` from the `locale` in the context; left out when no locale was asked for."""
+@extend_schema_field({"type": "string"})
+class DisplayNameField(serializers.Field):
+    """The identity's name for the request's `locale` (alias of that locale, then of its language,
+    then `name`); left out of the output when no `locale` was asked for."""
 
-    display_name = serializers.SerializerMethodField()
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "Only with `locale`: the alias for it, else for its language, else `name`.")
+        super().__init__(**kwargs)
 
-    @extend_schema_field(serializers.CharField(required=False))
-    def get_display_name(self, instance):
-        return display_name(self.display_name_identity(instance), self.context.get("locale"))
-
-    def display_name_identity(self, instance):
-        return instance["identity"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
+    def get_attribute(self, instance):
         if not self.context.get("locale"):
-            data.pop("display_name")
-        return data
+            raise SkipField()
+        return super().get_attribute(instance)
+
+    def to_representation(self, identity):
+        return display_name(identity, self.context["locale"])
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -97,8 +98,9 @@ class TraceSerializer(serializers.Serializer):
     avg_confidence = serializers.FloatField()
 
 
-class IdentityTracesResponseSerializer(DisplayNameMixin, PageFieldsSerializer):
+class IdentityTracesResponseSerializer(PageFieldsSerializer):
     name = serializers.CharField(source="identity.name")
+    display_name = DisplayNameField(source="identity")
     total_faces = serializers.IntegerField(
         help_text="Face detections in all of the identity's traces (every page, like `total`)."
     )
@@ -132,10 +134,11 @@ class IdentityChunksResponseSerializer(PageFieldsSerializer):
 # --- status and json -------------------------------------------------------------------------
 
 
-class IdentityStatusResponseSerializer(DisplayNameMixin, serializers.Serializer):
+class IdentityStatusResponseSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     identity_uuid = HexUuidField(source="identity.identity_uuid")
     name = serializers.CharField(source="identity.name")
+    display_name = DisplayNameField(source="identity")
     status = serializers.CharField(source="identity.status")
     face_count = serializers.IntegerField()
     file_count = serializers.IntegerField()
@@ -167,12 +170,13 @@ class IdentityDocumentSerializer(serializers.Serializer):
 # --- searches --------------------------------------------------------------------------------
 
 
-class IdentityChunkRowSerializer(DisplayNameMixin, serializers.Serializer):
+class IdentityChunkRowSerializer(serializers.Serializer):
     """One identity-to-chunk row of `GET /identities/search`."""
 
     identity_id = serializers.IntegerField(source="identity.pk")
     identity_uuid = HexUuidField(source="identity.identity_uuid")
     name = serializers.CharField(source="identity.name")
+    display_name = DisplayNameField(source="identity")
     source = serializers.CharField(source="identity.source")
     tmdb_id = serializers.IntegerField(source="identity.tmdb_id", allow_null=True)
     file_uuid = HexUuidField(source="chunk.media_file.file_uuid")
@@ -180,9 +184,6 @@ class IdentityChunkRowSerializer(DisplayNameMixin, serializers.Serializer):
     chunk_id = serializers.CharField(source="chunk.chunk_id")
     start_time = serializers.FloatField(source="chunk.start_time")
     text_content = serializers.CharField(source="chunk.text")
-
-    def display_name_identity(self, row):
-        return row.identity
 
 
 class IdentitiesSearchResponseSerializer(serializers.Serializer):
