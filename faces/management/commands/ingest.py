@@ -1,0 +1,72 @@
+import json
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from faces.management.progress import ProgressBar
+from faces.services import media_file_ingest
+from momentry.api.exceptions import Conflict
+
+
+def ingest_paths(paths):
+    """The documents to ingest: JSON files as given, and every `*.json` of a directory, sorted."""
+    found = []
+    for path in map(Path, paths):
+        found.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    return found
+
+
+def read_document(path):
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ValidationError("no such file") from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ValidationError("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"not valid JSON: {exc}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest detection documents, one JSON document per media file: "
+        "{file_uuid, file_name, fps, duration, faces: [...], chunks: [...]}. "
+        "Each document is written whole or not at all; a refused one is reported and the others go on."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", metavar="PATH", help="JSON files, or directories of *.json files")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="Replace files already ingested, keeping the bindings of faces whose (frame_number, index) remain.",
+        )
+
+    def handle(self, *args, paths, replace, **options):
+        documents = ingest_paths(paths)
+        if not documents:
+            raise CommandError("No JSON documents found in the given paths.")
+        progress = ProgressBar(self.stderr, total=len(documents), label="Ingesting")
+        ingested, refused, faces, chunks = 0, [], 0, 0
+        for path in documents:
+            try:
+                result = media_file_ingest(document=read_document(path), replace=replace)
+            except (ValidationError, Conflict) as exc:
+                reason = exc.message if isinstance(exc, Conflict) else "; ".join(exc.messages)
+                refused.append((path, reason))
+            else:
+                ingested += 1
+                faces += result.faces
+                chunks += result.chunks
+            progress.advance(path.name)
+        progress.finish()
+        for path, reason in refused:
+            self.stderr.write(f"Refused {path}: {reason}")
+        self.stdout.write(
+            f"Ingested {ingested} file(s), refused {len(refused)}; wrote {faces:,} faces and {chunks:,} chunks."
+        )
+        if refused:
+            raise CommandError(f"{len(refused)} of {len(documents)} document(s) refused.")
