@@ -18,6 +18,10 @@ class IdentityHistory(models.Model):
     actor = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True)
     undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.CharField(max_length=150, blank=True, default="")
+    redone_by = models.CharField(max_length=150, blank=True, default="")
+    # Set when a later change on the same identity dropped this undone entry from the redo stack.
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -4,14 +4,14 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Func, Q, TextField
+from django.db.models import Exists, Func, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
 
 from faces.models import FaceDetection
 from momentry.api.params import uuid_from_path
 
-from .models import Identity
+from .models import Identity, IdentitySource, IdentityStatus
 
 IDENTITY_JSON_VERSION = 1
 
@@ -142,3 +142,30 @@ def identity_list(*, filters=None):
     if not filterset.is_valid():
         raise ValidationError(filterset.form.errors.as_data())
     return filterset.qs
+
+
+# --- pending persons -------------------------------------------------------------------------
+
+
+def pending_persons_for_file(media_file):
+    """The pending persons of a file, oldest first, each with the trace ids of that file bound to it.
+
+    A pending person (status pending, source manual) belongs to the file it was created for
+    (`reference_data.pending_for_file`) and to any file where a face is bound to it. Two queries.
+    """
+    has_faces_in_file = Exists(FaceDetection.objects.filter(identity=OuterRef("pk"), media_file=media_file))
+    persons = list(
+        Identity.objects.filter(status=IdentityStatus.PENDING, source=IdentitySource.MANUAL)
+        .filter(Q(reference_data__pending_for_file=media_file.file_uuid.hex) | Q(has_faces_in_file))
+        .order_by("id")
+    )
+    trace_ids = defaultdict(list)
+    bound = (
+        FaceDetection.objects.filter(media_file=media_file, identity__in=[person.pk for person in persons])
+        .values_list("identity_id", "trace_id")
+        .distinct()
+        .order_by("identity_id", "trace_id")
+    )
+    for identity_id, trace_id in bound:
+        trace_ids[identity_id].append(trace_id)
+    return [(person, trace_ids[person.pk]) for person in persons]

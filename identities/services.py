@@ -1,13 +1,43 @@
-"""Writes of identities. Each service runs in one transaction; disk follows the database."""
+"""Writes of identities. Each service runs in one transaction; disk follows the database.
+
+Every curation write locks the identity row it changes (`select_for_update`), moves faces with one
+set-based UPDATE, records one history entry in the same transaction, and rewrites the
+`identity.json` of every identity involved once the transaction has committed. Any write that
+points faces at an identity holds that identity's lock, so a concurrent DELETE can never leave a
+face bound to a deleted identity.
+"""
+import io
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+from rest_framework import status as http_status
 
+from faces.models import FaceDetection, MediaFile
+from faces.selectors import media_file_get
+from history.recording import (
+    AFTER,
+    BEFORE,
+    discard_stash_on_failure,
+    face_groups,
+    group_owner_uuids,
+    history_record,
+    locked_face_rows,
+    snapshot,
+    stash_profile_image,
+)
+from momentry.api.exceptions import ServiceError
 from momentry.api.params import parse_uuid
 
 from . import storage
 from .models import Identity, IdentitySource, IdentityStatus
-from .selectors import identity_document
+from .selectors import identity_document, identity_get
 from .validators import validate_metadata_aliases
 
 
@@ -73,7 +103,9 @@ def clean_identity_document(document):
 def identity_upload(*, document, actor):
     """Create or update an identity from an `identity.json` document; metadata is overwritten.
 
-    Returns `(identity, created)`. `file_bindings` is informational and ignored.
+    Returns `(identity, created)`. `file_bindings` is informational and ignored. Updating an
+    existing identity records a history entry; creating one does not (there is nothing to undo to).
+    Not durable, so `import_identities` and the demo may call it from their own transaction.
     """
     identity_uuid, values = clean_identity_document(document)
     identity = Identity.objects.select_for_update().filter(identity_uuid=identity_uuid).first()
@@ -81,9 +113,394 @@ def identity_upload(*, document, actor):
     if created:
         identity = Identity.objects.create(identity_uuid=identity_uuid, **values)
     else:
+        before = snapshot(identity)
         for field, value in values.items():
             setattr(identity, field, value)
         identity.updated_at = timezone.now()
         identity.save()
+        history_record(
+            identity_uuid=identity_uuid, action="upload", before=before, after=snapshot(identity), actor=actor
+        )
     identity_sync_files_on_commit(identity_uuid)
     return identity, created
+
+
+# --- curation: edit, delete ----------------------------------------------------------------------
+
+IDENTITY_PATCH_FIELDS = ("name", "identity_type", "status", "metadata")
+PATCHABLE_STATUSES = (
+    IdentityStatus.CONFIRMED,
+    IdentityStatus.PENDING,
+    IdentityStatus.INACTIVE,
+    IdentityStatus.SKIPPED,
+)
+NAME_MAX_LENGTH = Identity._meta.get_field("name").max_length
+IDENTITY_TYPE_MAX_LENGTH = Identity._meta.get_field("identity_type").max_length
+
+
+def identity_for_update(identity_uuid):
+    """The identity, locked until the transaction ends, or 404."""
+    return identity_get(identity_uuid, queryset=Identity.objects.select_for_update())
+
+
+def _clean_name(name, *, max_length=NAME_MAX_LENGTH):
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError("name must be a non-empty string")
+    if len(name.strip()) > max_length:
+        raise ValidationError(f"name must be at most {max_length} characters")
+    return name.strip()
+
+
+def clean_identity_changes(data):
+    """Validate a PATCH body. Unknown fields are refused, so a misspelt field is not silently ignored."""
+    if not isinstance(data, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    unknown = sorted(set(data) - set(IDENTITY_PATCH_FIELDS))
+    if unknown:
+        raise ValidationError(
+            f"Unknown field(s): {', '.join(unknown)}. PATCH accepts {', '.join(IDENTITY_PATCH_FIELDS)}."
+        )
+    if not data:
+        raise ValidationError(f"Nothing to update: send at least one of {', '.join(IDENTITY_PATCH_FIELDS)}.")
+    changes = {}
+    if "name" in data:
+        changes["name"] = _clean_name(data["name"])
+    if "identity_type" in data:
+        identity_type = data["identity_type"]
+        if identity_type is not None and not isinstance(identity_type, str):
+            raise ValidationError("identity_type must be a string or null")
+        if identity_type and len(identity_type) > IDENTITY_TYPE_MAX_LENGTH:
+            raise ValidationError(f"identity_type must be at most {IDENTITY_TYPE_MAX_LENGTH} characters")
+        changes["identity_type"] = identity_type or None
+    if "status" in data:
+        if data["status"] == IdentityStatus.MERGED:
+            raise ValidationError("status 'merged' is set only by mergeinto")
+        if data["status"] not in PATCHABLE_STATUSES:
+            raise ValidationError(f"status must be one of {', '.join(PATCHABLE_STATUSES)}")
+        changes["status"] = data["status"]
+    if "metadata" in data:
+        if not isinstance(data["metadata"], dict):
+            raise ValidationError("metadata must be a JSON object")
+        validate_metadata_aliases(data["metadata"])
+        changes["metadata"] = data["metadata"]
+    return changes
+
+
+@dataclass(frozen=True)
+class IdentityUpdate:
+    identity: Identity
+    updated_fields: list
+    history: object
+
+
+def identity_update(*, identity_uuid, data, actor):
+    """PATCH: set the given fields; metadata is merged shallowly into the existing object."""
+    changes = clean_identity_changes(data)
+    with transaction.atomic(durable=True):
+        identity = identity_for_update(identity_uuid)
+        before = snapshot(identity)
+        for field, value in changes.items():
+            if field == "metadata":
+                existing = identity.metadata if isinstance(identity.metadata, dict) else {}
+                value = {**existing, **value}
+            setattr(identity, field, value)
+        identity.updated_at = timezone.now()
+        identity.save()
+        entry = history_record(
+            identity_uuid=identity.identity_uuid, action="update", before=before, after=snapshot(identity), actor=actor
+        )
+        identity_sync_files_on_commit(identity.identity_uuid)
+    return IdentityUpdate(identity=identity, updated_fields=list(changes), history=entry)
+
+
+@dataclass(frozen=True)
+class IdentityDeletion:
+    identity_uuid: uuid.UUID
+    name: str
+    faces_unbound: int
+    history: object
+
+
+def identity_delete(*, identity_uuid, actor):
+    """Unbind the identity's faces (one UPDATE), delete it, then remove its files from disk.
+
+    The profile image is copied into the entry's stash before the commit and removed from the
+    identity's directory after it, so a crash in between loses nothing undo needs.
+    """
+    history_id = uuid.uuid4()
+    with transaction.atomic(durable=True), discard_stash_on_failure(history_id):
+        identity = identity_for_update(identity_uuid)
+        identity_uuid = identity.identity_uuid
+        bound_faces = FaceDetection.objects.filter(identity=identity)
+        rows = locked_face_rows(bound_faces)
+        profile = storage.profile_image_path(identity_uuid)
+        profile_name = stash_profile_image(history_id, BEFORE, source=profile) if profile else None
+        before = snapshot(identity, faces=face_groups(rows), profile_image=profile_name)
+        after = snapshot(None, faces=face_groups(rows, owner=None), profile_image=None)
+        faces_unbound = bound_faces.update(identity=None)
+        name = identity.name
+        identity.delete()
+        entry = history_record(
+            history_id=history_id, identity_uuid=identity_uuid, action="delete", before=before, after=after, actor=actor
+        )
+        identity_sync_files_on_commit(identity_uuid)
+        transaction.on_commit(lambda: remove_profile_images(identity_uuid))
+    return IdentityDeletion(identity_uuid=identity_uuid, name=name, faces_unbound=faces_unbound, history=entry)
+
+
+# --- profile images ------------------------------------------------------------------------------
+
+# Told by the bytes: the magic number, then Pillow must parse the same format.
+PROFILE_IMAGE_FORMATS = {
+    "JPEG": ("jpg", b"\xff\xd8\xff", "image/jpeg"),
+    "PNG": ("png", b"\x89PNG\r\n\x1a\n", "image/png"),
+}
+PROFILE_CONTENT_TYPES = {extension: content_type for extension, _, content_type in PROFILE_IMAGE_FORMATS.values()}
+
+
+@dataclass(frozen=True)
+class ProfileImage:
+    file_name: str
+    data: bytes
+
+
+def _image_too_large(message):
+    return ServiceError(message, code="image_too_large", status_code=http_status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
+def clean_profile_image(upload):
+    """Accept a JPEG or PNG told by its bytes, within the byte and pixel limits, fully decodable.
+
+    400 without an image, 415 for any other type, 413 when too large in bytes or in pixels (the
+    pixel count is read from the header, before anything is decoded), 400 when corrupt.
+    """
+    if upload is None:
+        raise ValidationError({"image": ["A multipart file field named image is required."]})
+    max_bytes = settings.MOMENTRY_PROFILE_IMAGE_MAX_BYTES
+    if upload.size > max_bytes:
+        raise _image_too_large(f"The image is {upload.size} bytes; the limit is {max_bytes} bytes.")
+    data = upload.read()
+    pillow_format = next((name for name, (_, magic, _) in PROFILE_IMAGE_FORMATS.items() if data.startswith(magic)), None)
+    if pillow_format is None:
+        raise ServiceError(
+            "Unsupported image type: send a JPEG or PNG image.",
+            code="unsupported_media_type",
+            status_code=http_status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        )
+    max_pixels = settings.MOMENTRY_PROFILE_IMAGE_MAX_PIXELS
+    try:
+        with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise _image_too_large(f"The image is {width}x{height} pixels; the limit is {max_pixels} pixels.")
+            image.load()
+    except Image.DecompressionBombError as exc:
+        raise _image_too_large(f"The image decompresses to too many pixels: {exc}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ServiceError(
+            f"The {pillow_format} image is corrupt or truncated.", code="invalid_image"
+        ) from None
+    extension = PROFILE_IMAGE_FORMATS[pillow_format][0]
+    return ProfileImage(file_name=f"profile.{extension}", data=data)
+
+
+def write_profile_image(identity_uuid, file_name, data):
+    """Install the profile image atomically and drop the one with the other extension."""
+    storage.write_atomically(storage.identity_dir(identity_uuid) / file_name, data)
+    for extension in storage.PROFILE_EXTENSIONS:
+        if f"profile.{extension}" != file_name:
+            (storage.identity_dir(identity_uuid) / f"profile.{extension}").unlink(missing_ok=True)
+
+
+def remove_profile_images(identity_uuid):
+    """Remove the profile image, and the identity's directory once nothing is left in it."""
+    directory = storage.identity_dir(identity_uuid)
+    for extension in storage.PROFILE_EXTENSIONS:
+        (directory / f"profile.{extension}").unlink(missing_ok=True)
+    if directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+
+
+@dataclass(frozen=True)
+class ProfileImageChange:
+    identity: Identity
+    path: object
+    history: object
+
+
+def identity_profile_image_set(*, identity_uuid, upload, actor):
+    """Save the uploaded image as `profile.{jpg|png}`; `tmdb_profile` becomes its local path."""
+    profile = clean_profile_image(upload)
+    history_id = uuid.uuid4()
+    with transaction.atomic(durable=True), discard_stash_on_failure(history_id):
+        identity = identity_for_update(identity_uuid)
+        identity_uuid = identity.identity_uuid
+        current = storage.profile_image_path(identity_uuid)
+        before = snapshot(
+            identity, profile_image=stash_profile_image(history_id, BEFORE, source=current) if current else None
+        )
+        stash_profile_image(history_id, AFTER, file_name=profile.file_name, data=profile.data)
+        path = storage.identity_dir(identity_uuid) / profile.file_name
+        identity.tmdb_profile = str(path)
+        identity.updated_at = timezone.now()
+        identity.save(update_fields=["tmdb_profile", "updated_at"])
+        entry = history_record(
+            history_id=history_id,
+            identity_uuid=identity_uuid,
+            action="profile_image",
+            before=before,
+            after=snapshot(identity, profile_image=profile.file_name),
+            actor=actor,
+        )
+        transaction.on_commit(lambda: write_profile_image(identity_uuid, profile.file_name, profile.data))
+        identity_sync_files_on_commit(identity_uuid)
+    return ProfileImageChange(identity=identity, path=path, history=entry)
+
+
+# --- binding faces -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BindingChange:
+    identity: Identity
+    rows_affected: int
+    history: object
+
+
+def _faces_in_file(file_uuid, *, frame_number=None, index=None, trace_id=None):
+    """One face (frame, index) or a whole trace of a file; 404 when the file or the faces don't exist."""
+    media_file = media_file_get(file_uuid)
+    faces = FaceDetection.objects.filter(media_file=media_file)
+    if trace_id is not None:
+        faces, what = faces.filter(trace_id=trace_id), f"trace {trace_id}"
+    else:
+        faces, what = faces.filter(frame_number=frame_number, index=index), f"face {frame_number}_{index}"
+    if not faces.exists():
+        raise Http404(f"No {what} in file {media_file.file_uuid.hex}.")
+    return faces
+
+
+def _rebind_faces(*, identity, changing_faces, new_owner, action, actor):
+    """Point the faces that change at `new_owner` with one UPDATE and record the entry on `identity`.
+
+    Nothing changes (and nothing is recorded) when every face already has that owner.
+    """
+    rows = locked_face_rows(changing_faces)
+    if not rows:
+        return BindingChange(identity=identity, rows_affected=0, history=None)
+    before = snapshot(identity, faces=face_groups(rows))
+    rows_affected = changing_faces.update(identity=new_owner)
+    after = snapshot(identity, faces=face_groups(rows, owner=new_owner.identity_uuid if new_owner else None))
+    entry = history_record(
+        identity_uuid=identity.identity_uuid, action=action, before=before, after=after, actor=actor
+    )
+    identity_sync_files_on_commit(identity.identity_uuid, *group_owner_uuids(before["faces"]))
+    return BindingChange(identity=identity, rows_affected=rows_affected, history=entry)
+
+
+def face_bind(*, identity_uuid, file_uuid, frame_number, index, actor):
+    """Bind one face (`{frame}_{index}`) to the identity, whoever had it before."""
+    with transaction.atomic(durable=True):
+        identity = identity_for_update(identity_uuid)
+        faces = _faces_in_file(file_uuid, frame_number=frame_number, index=index)
+        return _rebind_faces(
+            identity=identity, changing_faces=faces.exclude(identity=identity), new_owner=identity, action="bind", actor=actor
+        )
+
+
+def trace_bind(*, identity_uuid, file_uuid, trace_id, actor):
+    """Bind every face of a trace to the identity in one UPDATE."""
+    with transaction.atomic(durable=True):
+        identity = identity_for_update(identity_uuid)
+        faces = _faces_in_file(file_uuid, trace_id=trace_id)
+        return _rebind_faces(
+            identity=identity,
+            changing_faces=faces.exclude(identity=identity),
+            new_owner=identity,
+            action="bind_trace",
+            actor=actor,
+        )
+
+
+def faces_unbind(*, identity_uuid, file_uuid, actor, frame_number=None, index=None, trace_id=None):
+    """Unbind one face or a whole trace; only the faces bound to this identity are touched."""
+    with transaction.atomic(durable=True):
+        identity = identity_for_update(identity_uuid)
+        faces = _faces_in_file(file_uuid, frame_number=frame_number, index=index, trace_id=trace_id)
+        return _rebind_faces(
+            identity=identity,
+            changing_faces=faces.filter(identity=identity),
+            new_owner=None,
+            action="unbind_trace" if trace_id is not None else "unbind",
+            actor=actor,
+        )
+
+
+# --- pending persons -----------------------------------------------------------------------------
+
+PERSON_NAME = re.compile(r"^Person (\d+)$")
+
+
+def _next_person_number(media_file):
+    """One more than the highest N used in the file: by the `Person N` names of the pending persons
+    created for it, and by the numbers recorded when they were auto-named (so a renamed one still
+    counts)."""
+    used = [0]
+    created_for_file = Identity.objects.filter(reference_data__pending_for_file=media_file.file_uuid.hex)
+    for name, reference_data in created_for_file.values_list("name", "reference_data"):
+        match = PERSON_NAME.match(name)
+        if match:
+            used.append(int(match.group(1)))
+        number = reference_data.get("person_number") if isinstance(reference_data, dict) else None
+        if isinstance(number, int):
+            used.append(number)
+    return max(used) + 1
+
+
+@dataclass(frozen=True)
+class PendingPersonCreation:
+    identity: Identity
+    bound_traces: int
+    history: object
+
+
+def pending_person_create(*, file_uuid, actor, name=None, trace_ids=()):
+    """Create a pending, manual identity for a file and bind all faces of the given traces to it.
+
+    The file is recorded in `reference_data.pending_for_file`; the file row is locked so two
+    curators creating pending persons at once get different numbers.
+    """
+    trace_ids = sorted(set(trace_ids))
+    with transaction.atomic(durable=True):
+        media_file = MediaFile.objects.select_for_update().filter(file_uuid=file_uuid).first()
+        if media_file is None:
+            raise Http404(f"No media file with uuid {file_uuid.hex}.")
+        faces = FaceDetection.objects.filter(media_file=media_file, trace_id__in=trace_ids)
+        missing = sorted(set(trace_ids) - set(faces.values_list("trace_id", flat=True).distinct()))
+        if missing:
+            raise Http404(f"No trace {', '.join(map(str, missing))} in file {media_file.file_uuid.hex}.")
+        reference_data = {"pending_for_file": media_file.file_uuid.hex}
+        if name:
+            name = _clean_name(name)
+        else:
+            reference_data["person_number"] = _next_person_number(media_file)
+            name = f"Person {reference_data['person_number']}"
+        identity = Identity.objects.create(
+            name=name,
+            identity_type="people",
+            source=IdentitySource.MANUAL,
+            status=IdentityStatus.PENDING,
+            reference_data=reference_data,
+        )
+        rows = locked_face_rows(faces)
+        before = snapshot(None, faces=face_groups(rows))
+        faces.update(identity=identity)
+        entry = history_record(
+            identity_uuid=identity.identity_uuid,
+            action="create",
+            before=before,
+            after=snapshot(identity, faces=face_groups(rows, owner=identity.identity_uuid)),
+            actor=actor,
+        )
+        identity_sync_files_on_commit(identity.identity_uuid, *group_owner_uuids(before["faces"]))
+    return PendingPersonCreation(identity=identity, bound_traces=len(trace_ids), history=entry)

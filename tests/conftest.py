@@ -38,3 +38,26 @@ def api(make_client):
 @pytest.fixture
 def anonymous_api():
     return APIClient()
+
+
+@pytest.fixture
+def world_state(settings):
+    """A callable returning everything a curation write can change: identity rows, face bindings,
+    and every file under the output directory (identity.json, profile images) with its bytes."""
+    from faces.models import FaceDetection
+    from identities.models import Identity
+
+    def capture():
+        output = settings.MOMENTRY_OUTPUT_DIR / "identities"
+        files = {
+            str(path.relative_to(output)): path.read_bytes()
+            for path in sorted(output.rglob("*"))
+            if path.is_file() and not path.name.endswith(".tmp")
+        } if output.exists() else {}
+        return {
+            "identities": list(Identity.objects.order_by("pk").values()),
+            "faces": list(FaceDetection.objects.order_by("pk").values_list("pk", "identity_id")),
+            "files": files,
+        }
+
+    return capture

@@ -1,7 +1,10 @@
 """factory-boy factories for every model; tests build their data here, never from JSON fixtures."""
+import io
 import uuid
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 from factory.django import DjangoModelFactory
 
 from apikeys.models import ApiKey
@@ -95,3 +98,23 @@ class ApiKeyFactory(factory.Factory):
         return api_key
 
     _build = _create
+
+
+def make_trace(*, media_file, trace_id, size=3, identity=None, first_frame=0):
+    """`size` faces of one trace on consecutive frames (index 0), optionally bound to `identity`."""
+    return [
+        FaceFactory(media_file=media_file, trace_id=trace_id, frame_number=first_frame + offset, identity=identity)
+        for offset in range(size)
+    ]
+
+
+def image_bytes(image_format="PNG", size=(4, 3), color=(200, 10, 10)):
+    """A small real image, encoded by Pillow."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def image_upload(data=None, *, name="face.png", content_type="image/png"):
+    """A multipart file; the name and declared type are whatever the test claims."""
+    return SimpleUploadedFile(name, data if data is not None else image_bytes(), content_type=content_type)

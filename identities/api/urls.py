@@ -2,7 +2,7 @@ from django.urls import path
 
 from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
 
-from . import read_views, views
+from . import read_views, views, write_views
 
 urlpatterns = [
     path("identities", views.IdentityListView.as_view(), name="identity-list"),
@@ -15,4 +15,17 @@ urlpatterns = [
     path("identity/<uuidish:identity_uuid>/chunks", read_views.IdentityChunksView.as_view(), name="identity-chunks"),
     path("identity/<uuidish:identity_uuid>/status", read_views.IdentityStatusView.as_view(), name="identity-status"),
     path("identity/<uuidish:identity_uuid>/json", read_views.IdentityJsonView.as_view(), name="identity-json"),
+    path("identity/upload", write_views.IdentityUploadView.as_view(), name="identity-upload"),
+    path(
+        "identity/<uuidish:identity_uuid>/profile-image",
+        write_views.IdentityProfileImageView.as_view(),
+        name="identity-profile-image",
+    ),
+    path("identity/<uuidish:identity_uuid>/bind", write_views.IdentityBindView.as_view(), name="identity-bind"),
+    path(
+        "identity/<uuidish:identity_uuid>/bind/trace",
+        write_views.IdentityTraceBindView.as_view(),
+        name="identity-bind-trace",
+    ),
+    path("identity/<uuidish:identity_uuid>/unbind", write_views.IdentityUnbindView.as_view(), name="identity-unbind"),
 ]

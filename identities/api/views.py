@@ -7,6 +7,7 @@ from momentry.api.views import LOCALE_PARAMETER, PAGE_PARAMETERS, IdentityApiVie
 from ..filtersets import IDENTITY_FILTER_PARAMETERS
 from ..selectors import identity_get, identity_list
 from .serializers import IdentityDetailResponseSerializer, IdentityListResponseSerializer, IdentitySerializer
+from .write_views import DELETE_SCHEMA, PATCH_SCHEMA, identity_delete_response, identity_patch_response
 
 IDENTITY_LIST_DEFAULT_PAGE_SIZE = 20
 
@@ -38,3 +39,11 @@ class IdentityDetailView(IdentityApiView):
     def get(self, request, identity_uuid):
         identity = identity_get(identity_uuid)
         return Response(IdentityDetailResponseSerializer(identity, context=self.serializer_context()).data)
+
+    @PATCH_SCHEMA
+    def patch(self, request, identity_uuid):
+        return identity_patch_response(request, identity_uuid)
+
+    @DELETE_SCHEMA
+    def delete(self, request, identity_uuid):
+        return identity_delete_response(request, identity_uuid)

@@ -1,0 +1,42 @@
+from rest_framework import serializers
+
+from identities.models import Identity
+
+
+class PendingPersonCreateRequestSerializer(serializers.Serializer):
+    trace_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=Identity._meta.get_field("name").max_length,
+        help_text='Defaults to "Person N", N one more than the highest used in the file.',
+    )
+
+
+class PendingPersonCreatedSerializer(serializers.Serializer):
+    identity_uuid = serializers.CharField()
+    identity_id = serializers.IntegerField()
+    name = serializers.CharField()
+    bound_traces = serializers.IntegerField()
+    history_id = serializers.UUIDField()
+
+
+class PendingPersonCreateResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    data = PendingPersonCreatedSerializer()
+
+
+class PendingPersonSerializer(serializers.Serializer):
+    identity_uuid = serializers.CharField()
+    identity_id = serializers.IntegerField()
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    trace_count = serializers.IntegerField()
+    bound_traces = serializers.ListField(child=serializers.IntegerField(), help_text="Trace ids of this file.")
+
+
+class PendingPersonListResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    data = PendingPersonSerializer(many=True)

@@ -1,0 +1,30 @@
+"""Reads of the identity history."""
+from django.http import Http404
+
+from identities.models import Identity
+from momentry.api.params import uuid_from_path
+
+from .models import IdentityHistory
+
+
+def identity_history(identity_uuid):
+    """The identity's entries, newest first; works for a deleted identity as long as it has history.
+
+    404 when the uuid is malformed or names neither an identity nor any history.
+    """
+    parsed = uuid_from_path(identity_uuid, what="identity")
+    entries = IdentityHistory.objects.filter(identity_uuid=parsed).order_by("-id")
+    if not entries.exists() and not Identity.objects.filter(identity_uuid=parsed).exists():
+        raise Http404(f"No identity with uuid {parsed.hex}.")
+    return parsed, entries
+
+
+def history_stack_heads(identity_uuid):
+    """The entries the stack rule allows next: `(next_undo, next_redo)`, either None.
+
+    Undo takes the newest entry not undone; redo the most recently undone one not superseded.
+    """
+    entries = IdentityHistory.objects.filter(identity_uuid=identity_uuid)
+    next_undo = entries.filter(undone_at__isnull=True).order_by("-id").first()
+    next_redo = entries.filter(undone_at__isnull=False, superseded_at__isnull=True).order_by("id").first()
+    return next_undo, next_redo

@@ -1,0 +1,232 @@
+"""Undo and redo of identity history entries.
+
+Per identity the entries form a stack: only the newest entry not undone can be undone, only the
+most recently undone entry can be redone, and a new change drops the undone entries from the
+redo stack (they are marked `superseded_at`, kept for the record). Anything else is a 409 naming
+the entry that must go first.
+
+Undo puts the identity back to the entry's `before_snapshot`, redo to its `after_snapshot`: the
+row is restored exactly (same pk, same timestamps), the faces that changed move back in one
+UPDATE, the profile image is put back from the entry's stash, and every identity involved gets
+its `identity.json` rewritten. A face moves only if it is still where the entry left it, so an
+undo never takes a face away from an identity that got it later; a face whose owner in the target
+state no longer exists becomes unbound.
+"""
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from faces.models import FaceDetection, MediaFile
+from identities.models import Identity
+from identities.services import (
+    identity_sync_files_on_commit,
+    remove_profile_images,
+    write_profile_image,
+)
+from momentry.api.exceptions import Conflict
+from momentry.api.params import parse_uuid
+
+from .models import IdentityHistory
+from .recording import AFTER, BEFORE, stash_path
+
+
+@dataclass(frozen=True)
+class HistoryReplay:
+    entry: IdentityHistory
+    faces_moved: int
+
+
+def history_entry_get(history_id, *, queryset=None):
+    """The entry for a path parameter (dashed or hex), or 404."""
+    parsed = parse_uuid(history_id)
+    entry = None
+    if parsed is not None:
+        entry = (queryset if queryset is not None else IdentityHistory.objects).filter(history_id=parsed).first()
+    if entry is None:
+        raise Http404(f"No history entry {history_id}.")
+    return entry
+
+
+def history_undo(*, history_id, actor):
+    """Put the identity back as it was before the entry's write."""
+    with transaction.atomic(durable=True):
+        entry = _entry_for_replay(history_id)
+        _ensure_undoable(entry)
+        faces_moved = _apply(entry, target=entry.before_snapshot, source=entry.after_snapshot, stash_state=BEFORE)
+        entry.undone_at = timezone.now()
+        entry.undone_by = actor
+        entry.save(update_fields=["undone_at", "undone_by"])
+    return HistoryReplay(entry=entry, faces_moved=faces_moved)
+
+
+def history_redo(*, history_id, actor):
+    """Make the entry's write again, exactly as it was recorded."""
+    with transaction.atomic(durable=True):
+        entry = _entry_for_replay(history_id)
+        _ensure_redoable(entry)
+        faces_moved = _apply(entry, target=entry.after_snapshot, source=entry.before_snapshot, stash_state=AFTER)
+        entry.undone_at = None
+        entry.redone_by = actor
+        entry.save(update_fields=["undone_at", "redone_by"])
+    return HistoryReplay(entry=entry, faces_moved=faces_moved)
+
+
+def _entry_for_replay(history_id):
+    """The entry, with its identity's row and all its entries locked, so replays don't interleave."""
+    entry = history_entry_get(history_id)
+    Identity.objects.select_for_update().filter(identity_uuid=entry.identity_uuid).first()
+    list(IdentityHistory.objects.select_for_update().filter(identity_uuid=entry.identity_uuid).order_by("id"))
+    entry.refresh_from_db()
+    return entry
+
+
+def _stack(entry):
+    return IdentityHistory.objects.filter(identity_uuid=entry.identity_uuid)
+
+
+def _ensure_undoable(entry):
+    if entry.undone_at is not None:
+        raise Conflict(f"History entry {entry.history_id} is already undone; redo it first.", code="history_conflict")
+    newest = _stack(entry).filter(undone_at__isnull=True).order_by("-id").first()
+    if newest.pk != entry.pk:
+        raise Conflict(
+            f"History entry {newest.history_id} is newer and must be undone first.", code="history_conflict"
+        )
+
+
+def _ensure_redoable(entry):
+    if entry.undone_at is None:
+        raise Conflict(f"History entry {entry.history_id} is not undone; there is nothing to redo.", code="history_conflict")
+    if entry.superseded_at is not None:
+        later = _stack(entry).filter(id__gt=entry.id, undone_at__isnull=True).order_by("id").first()
+        after = f"by change {later.history_id}" if later else "by a later change"
+        raise Conflict(
+            f"History entry {entry.history_id} can no longer be redone: it was superseded {after}.",
+            code="history_conflict",
+        )
+    next_redo = _stack(entry).filter(undone_at__isnull=False, superseded_at__isnull=True).order_by("id").first()
+    if next_redo.pk != entry.pk:
+        raise Conflict(
+            f"History entry {next_redo.history_id} was undone more recently and must be redone first.",
+            code="history_conflict",
+        )
+
+
+def _apply(entry, *, target, source, stash_state):
+    """Move the identity from the `source` state to the `target` state; returns the faces moved."""
+    identity_uuid = entry.identity_uuid
+    moves = _face_moves(source["faces"], target["faces"])
+    involved = {identity_uuid} | {owner for move in moves for owner in move[3:] if owner is not None}
+    # Lock every identity that keeps or receives faces (by pk, the order every writer uses).
+    locked = {
+        identity.identity_uuid: identity
+        for identity in Identity.objects.select_for_update().filter(identity_uuid__in=involved).order_by("pk")
+    }
+    current = locked.get(identity_uuid)
+    if source["identity"] is None and current is not None:
+        raise Conflict(f"Identity {identity_uuid.hex} exists again; it cannot be recreated.", code="history_conflict")
+    if source["identity"] is not None and current is None:
+        raise Conflict(f"Identity {identity_uuid.hex} no longer exists.", code="history_conflict")
+    if target["identity"] is not None:
+        locked[identity_uuid] = _restore_row(current, target["identity"])
+    faces_moved = _move_faces(moves, {owner: identity.pk for owner, identity in locked.items()})
+    if target["identity"] is None:
+        current.delete()
+    if "profile_image" in target:
+        _restore_profile_image_on_commit(identity_uuid, entry.history_id, stash_state, target["profile_image"])
+    identity_sync_files_on_commit(*involved)
+    return faces_moved
+
+
+def _restore_row(current, row):
+    """Write the snapshot row back: the same pk, uuid and timestamps (created_at included)."""
+    values = {
+        field.attname: field.to_python(row[field.attname])
+        for field in Identity._meta.concrete_fields
+        if field.attname in row and not field.primary_key
+    }
+    if current is None:
+        pk = row.get("id")
+        current = Identity(pk=None if Identity.objects.filter(pk=pk).exists() else pk, **values)
+        current.save(force_insert=True)
+    # `created_at` is auto_now_add, which save() overrides: one UPDATE writes every column as recorded.
+    Identity.objects.filter(pk=current.pk).update(**values)
+    for attname, value in values.items():
+        setattr(current, attname, value)
+    return current
+
+
+def _face_keys(groups):
+    """{(file_uuid hex, frame, index): owner uuid or None} for snapshot face groups."""
+    return {
+        (group["file_uuid"], frame_number, index): uuid.UUID(group["identity_uuid"]) if group["identity_uuid"] else None
+        for group in groups
+        for frame_number, index in group["keys"]
+    }
+
+
+def _face_moves(source_groups, target_groups):
+    """(file_uuid hex, frame, index, owner now, owner wanted) for each face of the entry."""
+    source_owners = _face_keys(source_groups)
+    return [(*key, source_owners.get(key), owner) for key, owner in _face_keys(target_groups).items()]
+
+
+_MOVE_SQL = {
+    "postgresql": """
+        UPDATE {faces} AS f SET identity_id = m.to_id
+        FROM (
+            SELECT (e->>0)::bigint AS file_id, (e->>1)::integer AS frame_number, (e->>2)::integer AS idx,
+                   (e->>3)::bigint AS from_id, (e->>4)::bigint AS to_id
+            FROM jsonb_array_elements(%s::jsonb) AS e
+        ) AS m
+        WHERE f.media_file_id = m.file_id AND f.frame_number = m.frame_number AND f."index" = m.idx
+          AND f.identity_id IS NOT DISTINCT FROM m.from_id
+    """,
+    "sqlite": """
+        UPDATE {faces} SET identity_id = m.to_id
+        FROM (
+            SELECT json_extract(e.value, '$[0]') AS file_id, json_extract(e.value, '$[1]') AS frame_number,
+                   json_extract(e.value, '$[2]') AS idx, json_extract(e.value, '$[3]') AS from_id,
+                   json_extract(e.value, '$[4]') AS to_id
+            FROM json_each(%s) AS e
+        ) AS m
+        WHERE {faces}.media_file_id = m.file_id AND {faces}.frame_number = m.frame_number
+          AND {faces}."index" = m.idx AND {faces}.identity_id IS m.from_id
+    """,
+}
+
+
+def _move_faces(moves, identity_pks):
+    """One UPDATE for all faces, whatever their number: the moves travel as one JSON parameter.
+
+    A face moves only if its owner is still the one the source state recorded; an owner that no
+    longer exists counts as "unbound" on both sides.
+    """
+    if not moves:
+        return 0
+    file_uuids = {uuid.UUID(file_hex) for file_hex, *_ in moves}
+    file_pks = {
+        file_uuid.hex: pk
+        for pk, file_uuid in MediaFile.objects.filter(file_uuid__in=file_uuids).values_list("pk", "file_uuid")
+    }
+    rows = [
+        [file_pks[file_hex], frame_number, index, identity_pks.get(from_owner), identity_pks.get(to_owner)]
+        for file_hex, frame_number, index, from_owner, to_owner in moves
+        if file_hex in file_pks
+    ]
+    sql = _MOVE_SQL[connection.vendor].format(faces=FaceDetection._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(rows)])
+        return cursor.rowcount
+
+
+def _restore_profile_image_on_commit(identity_uuid, history_id, stash_state, file_name):
+    if file_name is None:
+        transaction.on_commit(lambda: remove_profile_images(identity_uuid))
+        return
+    data = stash_path(history_id, stash_state, file_name).read_bytes()
+    transaction.on_commit(lambda: write_profile_image(identity_uuid, file_name, data))

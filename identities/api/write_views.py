@@ -1,0 +1,205 @@
+"""Identity curation endpoints: upload, profile image, bind and unbind.
+
+PATCH and DELETE of `/identity/:uuid` live on `IdentityDetailView` (same URL as its GET) and use
+`identity_patch_response`/`identity_delete_response` below.
+"""
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from apikeys.permissions import actor_for, ensure_file_allowed
+from momentry.api.views import IdentityApiView
+
+from .. import services, storage
+from ..selectors import identity_get
+from .write_serializers import (
+    BindingResponseSerializer,
+    FaceBindRequestSerializer,
+    IdentityDeleteResponseSerializer,
+    IdentityPatchRequestSerializer,
+    IdentityPatchResponseSerializer,
+    IdentityUploadRequestSerializer,
+    IdentityUploadResponseSerializer,
+    ProfileImageRequestSerializer,
+    ProfileImageResponseSerializer,
+    TraceBindRequestSerializer,
+    UnbindRequestSerializer,
+)
+
+PATCH_SCHEMA = extend_schema(
+    operation_id="identity_partial_update",
+    request=IdentityPatchRequestSerializer,
+    responses=IdentityPatchResponseSerializer,
+    description="Only the given fields change; unknown fields and an empty body are a 400.",
+)
+DELETE_SCHEMA = extend_schema(
+    operation_id="identity_destroy",
+    responses=IdentityDeleteResponseSerializer,
+    description="Unbinds the identity's faces, deletes it and its files; undo brings all of it back.",
+)
+
+
+def identity_patch_response(request, identity_uuid):
+    update = services.identity_update(identity_uuid=identity_uuid, data=request.data, actor=actor_for(request))
+    return Response(
+        {
+            "success": True,
+            "identity_uuid": update.identity.identity_uuid.hex,
+            "updated_fields": update.updated_fields,
+            "history_id": str(update.history.history_id),
+        }
+    )
+
+
+def identity_delete_response(request, identity_uuid):
+    deletion = services.identity_delete(identity_uuid=identity_uuid, actor=actor_for(request))
+    return Response(
+        {
+            "success": True,
+            "identity_uuid": deletion.identity_uuid.hex,
+            "message": f"Deleted identity '{deletion.name}' ({deletion.faces_unbound} faces unbound)",
+            "faces_unbound": deletion.faces_unbound,
+            "history_id": str(deletion.history.history_id),
+        }
+    )
+
+
+class IdentityUploadView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_upload",
+        request=IdentityUploadRequestSerializer,
+        responses=IdentityUploadResponseSerializer,
+        description="Create or update by identity_uuid, in the identity.json format; metadata is replaced.",
+    )
+    def post(self, request):
+        identity, created = services.identity_upload(document=request.data, actor=actor_for(request))
+        return Response(
+            {
+                "success": True,
+                "identity_uuid": identity.identity_uuid.hex,
+                "name": identity.name,
+                "message": "Identity uploaded successfully",
+                "created": created,
+            }
+        )
+
+
+class IdentityProfileImageView(IdentityApiView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="identity_profile_image_retrieve",
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+        },
+    )
+    def get(self, request, identity_uuid):
+        identity = identity_get(identity_uuid)
+        path = storage.profile_image_path(identity.identity_uuid)
+        if path is None:
+            raise Http404(f"Identity {identity.identity_uuid.hex} has no profile image.")
+        content_type = services.PROFILE_CONTENT_TYPES[path.suffix.lstrip(".")]
+        return FileResponse(path.open("rb"), content_type=content_type)
+
+    @extend_schema(
+        operation_id="identity_profile_image_upload",
+        request={"multipart/form-data": ProfileImageRequestSerializer},
+        responses=ProfileImageResponseSerializer,
+        description=(
+            "JPEG or PNG told by the bytes (415 otherwise); 413 above MOMENTRY_PROFILE_IMAGE_MAX_BYTES "
+            "or MOMENTRY_PROFILE_IMAGE_MAX_PIXELS; 400 without the image field or for a corrupt image."
+        ),
+    )
+    def post(self, request, identity_uuid):
+        change = services.identity_profile_image_set(
+            identity_uuid=identity_uuid, upload=request.FILES.get("image"), actor=actor_for(request)
+        )
+        return Response(
+            {
+                "success": True,
+                "identity_uuid": change.identity.identity_uuid.hex,
+                "path": str(change.path),
+                "message": f"Profile image saved: {change.path.name}",
+                "history_id": str(change.history.history_id),
+            }
+        )
+
+
+def _binding_response(change, message):
+    history_id = str(change.history.history_id) if change.history else None
+    return Response(
+        {"success": True, "message": message, "data": {"rows_affected": change.rows_affected, "history_id": history_id}}
+    )
+
+
+def _validated(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    ensure_file_allowed(request, serializer.validated_data["file_uuid"])
+    return serializer.validated_data
+
+
+class IdentityBindView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_bind_face",
+        request=FaceBindRequestSerializer,
+        responses=BindingResponseSerializer,
+        description="Bind one face, `{frame}_{index}` (or `face_{frame}` for index 0), whoever had it.",
+    )
+    def post(self, request, identity_uuid):
+        body = _validated(FaceBindRequestSerializer, request)
+        frame_number, index = body["face_id"]
+        change = services.face_bind(
+            identity_uuid=identity_uuid,
+            file_uuid=body["file_uuid"],
+            frame_number=frame_number,
+            index=index,
+            actor=actor_for(request),
+        )
+        return _binding_response(
+            change, f"Bound face {frame_number}_{index} of {body['file_uuid'].hex} to {change.identity.name}"
+        )
+
+
+class IdentityTraceBindView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_bind_trace",
+        request=TraceBindRequestSerializer,
+        responses=BindingResponseSerializer,
+        description="Bind every face of a trace with one UPDATE.",
+    )
+    def post(self, request, identity_uuid):
+        body = _validated(TraceBindRequestSerializer, request)
+        change = services.trace_bind(
+            identity_uuid=identity_uuid, file_uuid=body["file_uuid"], trace_id=body["trace_id"], actor=actor_for(request)
+        )
+        return _binding_response(
+            change, f"Bound trace {body['trace_id']} of {body['file_uuid'].hex} to {change.identity.name}"
+        )
+
+
+class IdentityUnbindView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_unbind",
+        request=UnbindRequestSerializer,
+        responses=BindingResponseSerializer,
+        description="Unbind one face or a whole trace; only faces bound to this identity are touched.",
+    )
+    def post(self, request, identity_uuid):
+        body = _validated(UnbindRequestSerializer, request)
+        frame_number, index = body.get("face_id", (None, None))
+        change = services.faces_unbind(
+            identity_uuid=identity_uuid,
+            file_uuid=body["file_uuid"],
+            frame_number=frame_number,
+            index=index,
+            trace_id=body.get("trace_id"),
+            actor=actor_for(request),
+        )
+        what = f"trace {body['trace_id']}" if "trace_id" in body else f"face {frame_number}_{index}"
+        return _binding_response(
+            change, f"Unbound {what} of {body['file_uuid'].hex} from {change.identity.name}"
+        )
