@@ -11,10 +11,17 @@ from faces.management.progress import ProgressBar
 from faces.models import Chunk, FaceDetection, MediaFile
 from faces.services import media_file_ingest
 from identities.models import Identity
-from identities.services import identity_upload
+from identities.services import clean_identity_document, identity_upload
 from identities.storage import write_atomically
 
 DEMO_ACTOR = "command:demo"
+
+
+def identity_differs(identity, document):
+    """Whether uploading the document would change the identity (an unchanged one is not re-uploaded,
+    so `--replace` adds no empty history entries)."""
+    _, values = clean_identity_document(document)
+    return any(getattr(identity, field) != value for field, value in values.items())
 
 
 def positive_scale(value):
@@ -45,7 +52,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace",
             action="store_true",
-            help="Upload the identities and re-ingest the films even if they are loaded already "
+            help="Re-upload the identities that differ from the generated ones and re-ingest the films "
             "(faces keep the bindings a curator gave them).",
         )
 
@@ -67,12 +74,17 @@ class Command(BaseCommand):
         self._write_documents(output_dir, film_list, library)
 
         existing = {
-            identity_uuid.hex
-            for identity_uuid in Identity.objects.filter(
+            identity.identity_uuid.hex: identity
+            for identity in Identity.objects.filter(
                 identity_uuid__in=[document["identity_uuid"] for document in library.identities]
-            ).values_list("identity_uuid", flat=True)
+            )
         }
-        to_upload = [d for d in library.identities if replace or d["identity_uuid"] not in existing]
+        to_upload = [
+            document
+            for document in library.identities
+            if document["identity_uuid"] not in existing
+            or replace and identity_differs(existing[document["identity_uuid"]], document)
+        ]
         progress = ProgressBar(self.stderr, total=len(to_upload), label="Identities")
         for document in to_upload:
             identity_upload(document=document, actor=DEMO_ACTOR)

@@ -1,0 +1,302 @@
+import copy
+import json
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from faces.models import Chunk, FaceDetection, MediaFile
+from faces.services import media_file_ingest
+from identities.storage import identity_json_path
+from momentry.api.exceptions import Conflict
+from tests.factories import IdentityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def face(frame_number, index=0, *, trace_id=1, identity=None, **extra):
+    data = {
+        "frame_number": frame_number,
+        "index": index,
+        "bbox": [100.0 + index * 300, 80.0, 260.0 + index * 300, 290.0],
+        "confidence": 0.93,
+        "trace_id": trace_id,
+        **extra,
+    }
+    if identity is not None:
+        data["identity_uuid"] = identity.identity_uuid.hex
+    return data
+
+
+def chunk(chunk_id, start_time, end_time, *, fps=25.0, chunk_type="sentence"):
+    return {
+        "chunk_id": chunk_id,
+        "chunk_type": chunk_type,
+        "start_frame": round(start_time * fps),
+        "end_frame": round(end_time * fps),
+        "start_time": start_time,
+        "end_time": end_time,
+        "text": f"[{round(start_time)}s-{round(end_time)}s] Where were you last night?",
+    }
+
+
+def ingest_document(*, file_uuid=None, faces=None, chunks=None, **fields):
+    return {
+        "file_uuid": (file_uuid or uuid.uuid4()).hex,
+        "file_name": "charade_1963.mp4",
+        "fps": 25.0,
+        "duration": 120.0,
+        "faces": faces if faces is not None else [face(10), face(20), face(20, 1, trace_id=2)],
+        "chunks": chunks if chunks is not None else [chunk("c1", 0.4, 1.2), chunk("c2", 1.5, 3.0)],
+        **fields,
+    }
+
+
+def stored_file_bindings(identity):
+    return json.loads(identity_json_path(identity.identity_uuid).read_text())["file_bindings"]
+
+
+def nothing_written():
+    return not MediaFile.objects.exists() and not FaceDetection.objects.exists() and not Chunk.objects.exists()
+
+
+def test_good_document_writes_rows_and_identity_json(django_capture_on_commit_callbacks):
+    grant = IdentityFactory(name="Cary Grant")
+    file_uuid = uuid.uuid4()
+    document = ingest_document(
+        file_uuid=file_uuid,
+        faces=[
+            face(10, identity=grant, embedding=[0.1, -0.2, 0.3]),
+            face(15, identity=grant),
+            face(15, 1, trace_id=2),
+        ],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = media_file_ingest(document=document)
+
+    assert (result.faces, result.chunks, result.replaced) == (3, 2, False)
+    media_file = MediaFile.objects.get(file_uuid=file_uuid)
+    assert (media_file.file_name, media_file.fps, media_file.duration) == ("charade_1963.mp4", 25.0, 120.0)
+    assert media_file.frame_count == 3000
+    faces = list(media_file.faces.order_by("frame_number", "index"))
+    assert [(f.face_id, f.trace_id, f.identity_id) for f in faces] == [
+        ("10_0", 1, grant.id),
+        ("15_0", 1, grant.id),
+        ("15_1", 2, None),
+    ]
+    assert faces[0].bbox == [100.0, 80.0, 260.0, 290.0]
+    assert faces[0].embedding == [0.1, -0.2, 0.3] and faces[1].embedding is None
+    assert list(media_file.chunks.order_by("start_time").values_list("chunk_id", "start_frame", "end_frame")) == [
+        ("c1", 10, 30),
+        ("c2", 38, 75),
+    ]
+    assert stored_file_bindings(grant) == [{"file_uuid": file_uuid.hex, "trace_ids": [1], "face_count": 2}]
+
+
+def test_dashed_file_uuid_and_given_frame_count_are_accepted():
+    file_uuid = uuid.uuid4()
+    media_file_ingest(document={**ingest_document(), "file_uuid": str(file_uuid), "frame_count": 2999})
+    assert MediaFile.objects.get(file_uuid=file_uuid).frame_count == 2999
+
+
+def test_empty_lists_are_a_valid_document():
+    result = media_file_ingest(document=ingest_document(faces=[], chunks=[]))
+    assert (result.faces, result.chunks) == (0, 0)
+    assert MediaFile.objects.count() == 1
+
+
+def _set(path, value):
+    """A mutation setting `document[path...] = value`; the path walks dicts and lists."""
+
+    def mutate(document):
+        target = document
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _delete(path):
+    def mutate(document):
+        target = document
+        for step in path[:-1]:
+            target = target[step]
+        del target[path[-1]]
+
+    return mutate
+
+
+MALFORMED = {
+    "missing file_uuid": (_delete(["file_uuid"]), "file_uuid is required"),
+    "file_uuid not a uuid": (_set(["file_uuid"], "charade"), "file_uuid must be a UUID"),
+    "fps zero": (_set(["fps"], 0), "fps must be greater than 0"),
+    "duration negative": (_set(["duration"], -1), "duration must be at least 0"),
+    "faces missing": (_delete(["faces"]), "faces is required"),
+    "faces not a list": (_set(["faces"], {"0": {}}), "faces must be a list"),
+    "face not an object": (_set(["faces", 2], [20, 1]), "faces[2] must be a JSON object"),
+    "bbox of three numbers": (_set(["faces", 2, "bbox"], [1, 2, 3]), "faces[2].bbox must be [x1, y1, x2, y2]"),
+    "bbox inverted": (_set(["faces", 2, "bbox"], [300, 10, 200, 40]), "faces[2].bbox must have x1 <= x2"),
+    "confidence above 1": (_set(["faces", 2, "confidence"], 1.5), "faces[2].confidence must be between 0 and 1"),
+    "confidence NaN": (_set(["faces", 2, "confidence"], float("nan")), "faces[2].confidence must be a finite number"),
+    "trace_id a string": (_set(["faces", 2, "trace_id"], "7"), "faces[2].trace_id must be an integer"),
+    "index a boolean": (_set(["faces", 2, "index"], True), "faces[2].index must be an integer"),
+    "index beyond a small integer": (_set(["faces", 2, "index"], 40_000), "faces[2].index must be between 0 and 32767"),
+    "frame_number missing": (_delete(["faces", 2, "frame_number"]), "faces[2].frame_number is required"),
+    "embedding of strings": (_set(["faces", 2, "embedding"], ["a"]), "faces[2].embedding must be"),
+    "identity_uuid malformed": (_set(["faces", 2, "identity_uuid"], "cary"), "faces[2].identity_uuid must be a UUID"),
+    "identity_uuid unknown": (_set(["faces", 2, "identity_uuid"], uuid.UUID(int=7).hex), "names no identity"),
+    "duplicate face": (_set(["faces", 2], face(20)), "faces[2] repeats face 20_0 of faces[1]"),
+    "duplicate chunk_id": (_set(["chunks", 1, "chunk_id"], "c1"), "chunks[1] repeats chunk_id 'c1' of chunks[0]"),
+    "chunk ends before it starts": (_set(["chunks", 1, "end_time"], 0.5), "chunks[1].end_time (0.5) is before"),
+    "chunk text missing": (_delete(["chunks", 1, "text"]), "chunks[1].text is required"),
+    "chunk text with NUL": (_set(["chunks", 1, "text"], "a\x00b"), "chunks[1].text must not contain NUL"),
+    "chunk_type empty": (_set(["chunks", 1, "chunk_type"], " "), "chunks[1].chunk_type must not be empty"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=list(MALFORMED))
+def test_malformed_document_is_refused_with_reason_and_writes_nothing(case):
+    mutate, reason = MALFORMED[case]
+    IdentityFactory()
+    document = ingest_document()
+    mutate(document)
+    with pytest.raises(ValidationError) as refused:
+        media_file_ingest(document=document)
+    assert reason in "; ".join(refused.value.messages)
+    assert nothing_written()
+
+
+def test_document_that_is_not_an_object_is_refused():
+    with pytest.raises(ValidationError, match="must be a JSON object"):
+        media_file_ingest(document=[ingest_document()])
+    assert nothing_written()
+
+
+def test_existing_file_is_refused_without_replace_and_left_as_it_was():
+    document = ingest_document()
+    media_file_ingest(document=document)
+    with pytest.raises(Conflict, match="already ingested"):
+        media_file_ingest(document={**document, "faces": [], "chunks": [], "file_name": "other.mp4"})
+    media_file = MediaFile.objects.get()
+    assert media_file.file_name == "charade_1963.mp4"
+    assert (media_file.faces.count(), media_file.chunks.count()) == (3, 2)
+
+
+def test_replace_keeps_bindings_of_faces_that_still_exist_and_drops_the_others(django_capture_on_commit_callbacks):
+    grant, hepburn, matthau = IdentityFactory.create_batch(3)
+    file_uuid = uuid.uuid4()
+    original = ingest_document(
+        file_uuid=file_uuid,
+        faces=[face(10), face(20), face(20, 1, trace_id=2), face(30, trace_id=3)],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        media_file_ingest(document=original)
+    # A curator's bindings, made after the first ingest.
+    media_file = MediaFile.objects.get(file_uuid=file_uuid)
+    media_file.faces.filter(frame_number__in=[10, 20], index=0).update(identity=grant)
+    media_file.faces.filter(frame_number=30).update(identity=hepburn)
+
+    replacement = ingest_document(
+        file_uuid=file_uuid,
+        faces=[
+            face(10, trace_id=7, identity=matthau),  # still exists: the curator's binding wins
+            face(20, trace_id=7, bbox=[90, 70, 250, 280], confidence=0.97),
+            face(25, trace_id=8, identity=matthau),  # new face: bound as the document says
+            # 20_1 and 30_0 are gone, and with 30_0 Hepburn's only face.
+        ],
+        chunks=[chunk("c9", 5.0, 6.0)],
+        duration=90.0,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = media_file_ingest(document=replacement, replace=True)
+
+    assert (result.replaced, result.faces, result.chunks) == (True, 3, 1)
+    assert (result.bindings_kept, result.bindings_dropped) == (2, 1)
+    media_file.refresh_from_db()
+    assert media_file.frame_count == 2250
+    rows = media_file.faces.order_by("frame_number", "index").values_list("frame_number", "index", "trace_id", "identity_id")
+    assert list(rows) == [(10, 0, 7, grant.id), (20, 0, 7, grant.id), (25, 0, 8, matthau.id)]
+    assert media_file.faces.get(frame_number=20).confidence == 0.97
+    assert list(media_file.chunks.values_list("chunk_id", flat=True)) == ["c9"]
+    assert stored_file_bindings(grant) == [{"file_uuid": file_uuid.hex, "trace_ids": [7], "face_count": 2}]
+    assert stored_file_bindings(hepburn) == []
+    assert stored_file_bindings(matthau) == [{"file_uuid": file_uuid.hex, "trace_ids": [8], "face_count": 1}]
+
+
+def test_malformed_replacement_leaves_the_file_as_it_was():
+    grant = IdentityFactory()
+    document = ingest_document(faces=[face(10, identity=grant), face(20)])
+    media_file_ingest(document=document)
+    broken = copy.deepcopy(document)
+    broken["faces"][1]["bbox"] = "wide"
+    with pytest.raises(ValidationError, match=r"faces\[1\]\.bbox"):
+        media_file_ingest(document=broken, replace=True)
+    assert list(FaceDetection.objects.order_by("frame_number").values_list("frame_number", "identity_id")) == [
+        (10, grant.id),
+        (20, None),
+    ]
+    assert Chunk.objects.count() == 2
+
+
+# The command.
+
+
+def write_json(path, document):
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_command_ingests_good_documents_and_reports_the_bad_one(tmp_path, capsys):
+    library = tmp_path / "library"
+    library.mkdir()
+    write_json(library / "a_good.json", ingest_document())
+    broken = ingest_document()
+    broken["chunks"][0]["start_time"] = "soon"
+    write_json(library / "b_broken.json", broken)
+    (library / "c_not_json.json").write_text("{not json")
+    write_json(library / "d_good.json", ingest_document())
+    (library / "notes.txt").write_text("not a document")
+
+    with pytest.raises(CommandError, match="2 of 4 document"):
+        call_command("ingest", str(library))
+
+    out, err = capsys.readouterr()
+    assert "Ingested 2 file(s), refused 2; wrote 6 faces and 4 chunks." in out
+    assert f"Refused {library / 'b_broken.json'}: chunks[0].start_time must be a finite number" in err
+    assert f"Refused {library / 'c_not_json.json'}: not valid JSON" in err
+    assert "Ingesting [" in err
+    assert MediaFile.objects.count() == 2
+    assert FaceDetection.objects.count() == 6
+
+
+def test_command_refuses_existing_file_unless_replace(tmp_path, capsys):
+    path = write_json(tmp_path / "charade.json", ingest_document())
+    call_command("ingest", str(path))
+    with pytest.raises(CommandError):
+        call_command("ingest", str(path))
+    assert "already ingested" in capsys.readouterr().err
+
+    write_json(path, {**json.loads(path.read_text()), "faces": [face(99)]})
+    call_command("ingest", "--replace", str(path))
+    assert "Ingested 1 file(s), refused 0; wrote 1 faces and 2 chunks." in capsys.readouterr().out
+    assert list(FaceDetection.objects.values_list("frame_number", flat=True)) == [99]
+
+
+def test_command_reports_a_missing_path(tmp_path, capsys):
+    with pytest.raises(CommandError):
+        call_command("ingest", str(tmp_path / "missing.json"))
+    assert f"Refused {tmp_path / 'missing.json'}: no such file" in capsys.readouterr().err
+
+
+def test_failure_while_writing_rolls_back_the_whole_document(monkeypatch):
+    """Faces are written before chunks; a failure on the chunks must take the faces with it."""
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Chunk.objects, "bulk_create", fail)
+    with pytest.raises(RuntimeError):
+        media_file_ingest(document=ingest_document())
+    assert nothing_written()
