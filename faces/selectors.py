@@ -43,6 +43,13 @@ def _fetch(sql, params):
         return cursor.fetchall()
 
 
+def _materialized():
+    """PostgreSQL would otherwise inline these CTEs and, misjudging how few traces an identity
+    has, hash-join every face of the table, or answer an ORDER BY ... LIMIT by walking every chunk
+    in index order; computed first, they drive index scans. SQLite plans them well as they are."""
+    return "MATERIALIZED" if connection.vendor == "postgresql" else ""
+
+
 def _bound_traces_cte(identity_ids, media_files=None):
     """The `bound_traces` CTE: (identity, file, trace) of every trace with a face bound to one of
     the identities (an `Identity` id or a queryset of identities), optionally within some files."""
@@ -56,7 +63,7 @@ def _bound_traces_cte(identity_ids, media_files=None):
         where += f" AND media_file_id IN ({files_sql})"
         params += list(files_params)
     sql = f"""
-        bound_traces AS (
+        bound_traces AS {_materialized()} (
             SELECT DISTINCT identity_id, media_file_id, trace_id
             FROM {FACE_TABLE}
             WHERE {where}
@@ -79,7 +86,8 @@ _TRACE_STATS_CTE = f"""
 
 # Spans in seconds, then the chunks of the same file that overlap them. The chunk side is bounded
 # below by `first_sec - longest chunk of the file`, so each span is an index range scan of
-# (media_file, start_time) instead of every earlier chunk of the file.
+# (media_file, start_time) (`chunk_time_idx`) instead of every earlier chunk of the file; the
+# longest chunk is one backward step of `chunk_duration_idx` (identities migration 0002).
 _CHUNK_OVERLAP_CTES = f"""
     trace_spans AS (
         SELECT b.identity_id, b.media_file_id, b.trace_id,
@@ -90,21 +98,21 @@ _CHUNK_OVERLAP_CTES = f"""
         JOIN {FACE_TABLE} f ON f.media_file_id = b.media_file_id AND f.trace_id = b.trace_id
         GROUP BY b.identity_id, b.media_file_id, b.trace_id, m.fps
     ),
-    longest_chunk AS (
-        SELECT media_file_id, MAX(end_time - start_time) AS duration
-        FROM {CHUNK_TABLE}
-        WHERE media_file_id IN (SELECT media_file_id FROM bound_traces)
-        GROUP BY media_file_id
-    ),
-    chunk_overlaps AS (
+    chunk_overlaps AS {{materialized}} (
         SELECT s.identity_id, s.trace_id, c.id AS chunk_pk, c.media_file_id, c.start_time
         FROM trace_spans s
-        JOIN longest_chunk l ON l.media_file_id = s.media_file_id
         JOIN {CHUNK_TABLE} c ON c.media_file_id = s.media_file_id
-             AND c.start_time >= s.first_sec - l.duration - {OVERLAP_BOUND_SLACK_SECONDS}
+             AND c.start_time >= s.first_sec - {OVERLAP_BOUND_SLACK_SECONDS} - (
+                 SELECT MAX(longest.end_time - longest.start_time) FROM {CHUNK_TABLE} longest
+                 WHERE longest.media_file_id = s.media_file_id
+             )
              AND c.start_time <= s.last_sec
              AND c.end_time >= s.first_sec
     )"""
+
+
+def _chunk_overlap_ctes():
+    return _CHUNK_OVERLAP_CTES.format(materialized=_materialized())
 
 
 # --- files and faces -------------------------------------------------------------------------
@@ -233,7 +241,7 @@ def identity_chunk_page(identity, *, page, page_size):
     Three queries: the count, the page's ids, and the chunks with their files.
     """
     bound_sql, params = _bound_traces_cte(identity.pk)
-    ctes = f"WITH {bound_sql}, {_CHUNK_OVERLAP_CTES}"
+    ctes = f"WITH {bound_sql}, {_chunk_overlap_ctes()}"
     ((total,),) = _fetch(f"{ctes} SELECT COUNT(DISTINCT chunk_pk) FROM chunk_overlaps", params)
     offset = (page - 1) * page_size
     if offset >= total:
@@ -267,7 +275,7 @@ def identity_chunk_rows(*, identities, media_files=None, limit):
     four queries: the count, the page, the identities and the chunks.
     """
     bound_sql, params = _bound_traces_cte(identities, media_files)
-    ctes = f"WITH {bound_sql}, {_CHUNK_OVERLAP_CTES}"
+    ctes = f"WITH {bound_sql}, {_chunk_overlap_ctes()}"
     ((total,),) = _fetch(
         f"{ctes} SELECT COUNT(*) FROM (SELECT DISTINCT identity_id, chunk_pk FROM chunk_overlaps) AS pairs", params
     )

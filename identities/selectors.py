@@ -78,7 +78,7 @@ def identity_document(identity):
 # --- search and filtering --------------------------------------------------------------------
 
 # PostgreSQL serves every expression below with a pg_trgm GIN index on `UPPER(expression)`
-# (migration 0002_search_trigram_indexes), which is what `__icontains` compiles to there.
+# (migration 0002_read_indexes), which is what `__icontains` compiles to there.
 
 
 class AliasNames(Func):
