@@ -82,7 +82,7 @@ def test_identity_search_takes_the_list_filters(api, people):
     ]
 
 
-@pytest.mark.parametrize("query", ["", "?q=", "?q=%20%20", "?page=1"])
+@pytest.mark.parametrize("query", ["", "?q=", "?q=%20%20", "?page=1", "?q=a%00b"])
 def test_identity_search_without_q_is_400(api, query):
     assert_400(api.get(f"/api/v1/identity/search{query}"), "q")
 
@@ -183,6 +183,7 @@ def test_list_ordering_is_stable_by_id(api, catalogue):
         ("tmdb_id=1.5", "tmdb_id"),
         ("ordering=password", "ordering"),
         ("ordering=name,bogus", "ordering"),
+        ("q=a%00b", "q"),
     ],
 )
 def test_list_invalid_filters_are_400_with_contract_body(api, catalogue, query, field):
@@ -282,6 +283,7 @@ def test_identities_search_default_limit_is_50(api):
     [
         ("", "q"),
         ("?q=", "q"),
+        ("?q=a%00b", "q"),
         ("?q=a&limit=0", "limit"),
         ("?q=a&limit=201", "limit"),
         ("?q=a&limit=ten", "limit"),

@@ -51,6 +51,8 @@ def _required_query_text(params, name="q"):
     value = (params.get(name) or "").strip()
     if not value:
         raise ValidationError({name: "This parameter is required and may not be blank."})
+    if "\x00" in value:
+        raise ValidationError({name: "Null characters are not allowed."})
     return value
 
 
