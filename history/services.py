@@ -54,8 +54,8 @@ def history_entry_get(history_id, *, queryset=None):
 def history_undo(*, history_id, actor):
     """Put the identity back as it was before the entry's write."""
     with transaction.atomic(durable=True):
-        entry = _entry_for_replay(history_id)
-        _ensure_undoable(entry)
+        entry, stack = _entry_for_replay(history_id)
+        _ensure_undoable(entry, stack)
         faces_moved = _apply(entry, target=entry.before_snapshot, source=entry.after_snapshot, stash_state=BEFORE)
         entry.undone_at = timezone.now()
         entry.undone_by = actor
@@ -66,8 +66,8 @@ def history_undo(*, history_id, actor):
 def history_redo(*, history_id, actor):
     """Make the entry's write again, exactly as it was recorded."""
     with transaction.atomic(durable=True):
-        entry = _entry_for_replay(history_id)
-        _ensure_redoable(entry)
+        entry, stack = _entry_for_replay(history_id)
+        _ensure_redoable(entry, stack)
         faces_moved = _apply(entry, target=entry.after_snapshot, source=entry.before_snapshot, stash_state=AFTER)
         entry.undone_at = None
         entry.redone_by = actor
@@ -76,39 +76,45 @@ def history_redo(*, history_id, actor):
 
 
 def _entry_for_replay(history_id):
-    """The entry, with its identity's row and all its entries locked, so replays don't interleave."""
+    """The entry and its identity's stack, with the identity's row and all its entries locked, so
+    replays and new changes on one identity never interleave."""
     entry = history_entry_get(history_id)
-    Identity.objects.select_for_update().filter(identity_uuid=entry.identity_uuid).first()
-    list(IdentityHistory.objects.select_for_update().filter(identity_uuid=entry.identity_uuid).order_by("id"))
-    entry.refresh_from_db()
-    return entry
+    list(Identity.objects.select_for_update().filter(identity_uuid=entry.identity_uuid).values_list("pk"))
+    stack = list(
+        IdentityHistory.objects.select_for_update()
+        .filter(identity_uuid=entry.identity_uuid)
+        .order_by("id")
+        .only("id", "history_id", "undone_at", "superseded_at")
+    )
+    entry.undone_at, entry.superseded_at = next(
+        (item.undone_at, item.superseded_at) for item in stack if item.pk == entry.pk
+    )
+    return entry, stack
 
 
-def _stack(entry):
-    return IdentityHistory.objects.filter(identity_uuid=entry.identity_uuid)
-
-
-def _ensure_undoable(entry):
+def _ensure_undoable(entry, stack):
     if entry.undone_at is not None:
         raise Conflict(f"History entry {entry.history_id} is already undone; redo it first.", code="history_conflict")
-    newest = _stack(entry).filter(undone_at__isnull=True).order_by("-id").first()
+    newest = max((item for item in stack if item.undone_at is None), key=lambda item: item.pk)
     if newest.pk != entry.pk:
         raise Conflict(
             f"History entry {newest.history_id} is newer and must be undone first.", code="history_conflict"
         )
 
 
-def _ensure_redoable(entry):
+def _ensure_redoable(entry, stack):
     if entry.undone_at is None:
         raise Conflict(f"History entry {entry.history_id} is not undone; there is nothing to redo.", code="history_conflict")
     if entry.superseded_at is not None:
-        later = _stack(entry).filter(id__gt=entry.id, undone_at__isnull=True).order_by("id").first()
+        later = next((item for item in stack if item.pk > entry.pk and item.undone_at is None), None)
         after = f"by change {later.history_id}" if later else "by a later change"
         raise Conflict(
             f"History entry {entry.history_id} can no longer be redone: it was superseded {after}.",
             code="history_conflict",
         )
-    next_redo = _stack(entry).filter(undone_at__isnull=False, superseded_at__isnull=True).order_by("id").first()
+    next_redo = min(
+        (item for item in stack if item.undone_at is not None and item.superseded_at is None), key=lambda item: item.pk
+    )
     if next_redo.pk != entry.pk:
         raise Conflict(
             f"History entry {next_redo.history_id} was undone more recently and must be redone first.",

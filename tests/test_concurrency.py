@@ -1,0 +1,101 @@
+"""Two curators at once, on PostgreSQL (SQLite serialises every write, so there is nothing to race)."""
+import json
+import threading
+
+import pytest
+from django.db import connection
+from django.http import Http404
+
+from faces.models import FaceDetection
+from history.models import IdentityHistory
+from identities.models import Identity
+from identities.selectors import identity_document
+from identities.services import identity_delete, trace_bind
+from tests.factories import IdentityFactory, MediaFileFactory, make_trace
+
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+ROUNDS = 5
+TRACE_SIZE = 40
+
+
+def run_together(*calls):
+    """Start the calls in threads at the same moment; return their results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(position, call):
+        try:
+            barrier.wait()
+            outcomes[position] = call()
+        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
+            outcomes[position] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(position, call)) for position, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def assert_files_match_database(settings, *identities):
+    for identity in identities:
+        path = settings.MOMENTRY_OUTPUT_DIR / "identities" / identity.identity_uuid.hex / "identity.json"
+        current = Identity.objects.filter(pk=identity.pk).first()
+        if current is None:
+            assert not path.exists()
+        else:
+            assert json.loads(path.read_text()) == identity_document(current)
+
+
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_two_curators_binding_one_trace_to_two_identities(settings, round_number):
+    media_file = MediaFileFactory()
+    make_trace(media_file=media_file, trace_id=1, size=TRACE_SIZE)
+    anna, ben = IdentityFactory(name="Anna's pick"), IdentityFactory(name="Ben's pick")
+
+    outcomes = run_together(
+        lambda: trace_bind(identity_uuid=anna.identity_uuid, file_uuid=media_file.file_uuid, trace_id=1, actor="key:anna"),
+        lambda: trace_bind(identity_uuid=ben.identity_uuid, file_uuid=media_file.file_uuid, trace_id=1, actor="key:ben"),
+    )
+
+    assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)], outcomes
+    assert [outcome.rows_affected for outcome in outcomes] == [TRACE_SIZE, TRACE_SIZE]
+    owners = set(FaceDetection.objects.values_list("identity_id", flat=True))
+    assert len(owners) == 1, "every face of the trace ends with one and the same identity"
+    first, second = IdentityHistory.objects.order_by("id")
+    assert second.identity_uuid.hex == Identity.objects.get(pk=owners.pop()).identity_uuid.hex
+    # The later bind saw the earlier one's result: it took the faces from the first identity.
+    assert [group["identity_uuid"] for group in first.before_snapshot["faces"]] == [None]
+    assert [group["identity_uuid"] for group in second.before_snapshot["faces"]] == [first.identity_uuid.hex]
+    assert_files_match_database(settings, anna, ben)
+
+
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_bind_racing_a_delete_never_leaves_a_face_on_a_deleted_identity(settings, round_number):
+    media_file = MediaFileFactory()
+    doomed = IdentityFactory()
+    make_trace(media_file=media_file, trace_id=1, size=TRACE_SIZE, identity=doomed)
+    make_trace(media_file=media_file, trace_id=2, size=TRACE_SIZE, first_frame=1000)
+
+    bind_outcome, delete_outcome = run_together(
+        lambda: trace_bind(identity_uuid=doomed.identity_uuid, file_uuid=media_file.file_uuid, trace_id=2, actor="key:a"),
+        lambda: identity_delete(identity_uuid=doomed.identity_uuid, actor="key:b"),
+    )
+
+    assert not isinstance(delete_outcome, Exception), delete_outcome
+    assert not Identity.objects.filter(pk=doomed.pk).exists()
+    assert not FaceDetection.objects.filter(identity__isnull=False).exists()
+    if isinstance(bind_outcome, Exception):
+        assert isinstance(bind_outcome, Http404)  # the delete went first
+        assert delete_outcome.faces_unbound == TRACE_SIZE
+    else:
+        assert delete_outcome.faces_unbound == 2 * TRACE_SIZE  # the bind went first
+    assert_files_match_database(settings, doomed)
