@@ -27,3 +27,28 @@ class IdentityHistory(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "identity history"
         indexes = [models.Index(fields=["identity_uuid", "-id"], name="history_identity_idx")]
+
+
+class MergeOperation(models.Model):
+    """The relational half of a merge, undo or redo, written in the same transaction as its changes.
+
+    The merge record in `merge_history` (MongoDB) is written `pending` before the commit and
+    completed after it; a reader that finds it still pending looks here to learn whether the
+    transaction committed. A reader that finds no row writes one with `committed=False` (the unique
+    key makes it wait for a transaction still in flight), so the outcome can never change later.
+    The row whose `operation_id` equals the `merge_id` also serialises every write of that record.
+    """
+
+    class Kind(models.TextChoices):
+        MERGE = "merge"
+        UNDO = "undo"
+        REDO = "redo"
+
+    operation_id = models.UUIDField(unique=True)
+    merge_id = models.UUIDField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    committed = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
