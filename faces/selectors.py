@@ -32,9 +32,16 @@ def frame_seconds(frame_number, fps):
     return frame_number / fps if fps else None
 
 
-def _subquery(queryset):
-    """SQL and parameters of a queryset, to embed as `IN (...)` in the raw queries below."""
-    return queryset.order_by().query.sql_with_params()
+def _in_subquery(column, queryset):
+    """`column IN (<the queryset's ids>)` as SQL and parameters, to embed in the raw queries below.
+
+    On PostgreSQL, `= ANY(ARRAY(...))`: the ids are computed once, first, and the planner then uses
+    the column's index; as a semi-join it guesses far more matches and scans the whole table.
+    """
+    sql, params = queryset.values("id").order_by().query.sql_with_params()
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(ARRAY({sql}))", list(params)
+    return f"{column} IN ({sql})", list(params)
 
 
 def _fetch(sql, params):
@@ -56,12 +63,11 @@ def _bound_traces_cte(identity_ids, media_files=None):
     if isinstance(identity_ids, int):
         where, params = "identity_id = %s", [identity_ids]
     else:
-        identity_sql, params = _subquery(identity_ids.values("id"))
-        where, params = f"identity_id IN ({identity_sql})", list(params)
+        where, params = _in_subquery("identity_id", identity_ids)
     if media_files is not None:
-        files_sql, files_params = _subquery(media_files.values("id"))
-        where += f" AND media_file_id IN ({files_sql})"
-        params += list(files_params)
+        files_where, files_params = _in_subquery("media_file_id", media_files)
+        where += f" AND {files_where}"
+        params += files_params
     sql = f"""
         bound_traces AS {_materialized()} (
             SELECT DISTINCT identity_id, media_file_id, trace_id
@@ -84,19 +90,21 @@ _TRACE_STATS_CTE = f"""
         GROUP BY b.identity_id, b.media_file_id, b.trace_id
     )"""
 
-# Spans in seconds, then the chunks of the same file that overlap them. The chunk side is bounded
-# below by `first_sec - longest chunk of the file`, so each span is an index range scan of
-# (media_file, start_time) (`chunk_time_idx`) instead of every earlier chunk of the file; the
-# longest chunk is one backward step of `chunk_duration_idx` (identities migration 0002).
+# Spans in seconds, each from `face_trace_idx` (correlated, so a planner that overestimates the
+# traces cannot turn them into a scan of every face), then the chunks of the same file that
+# overlap them. The chunk side is bounded below by `first_sec - longest chunk of the file`, so each
+# span is an index range scan of (media_file, start_time) (`chunk_time_idx`) instead of every
+# earlier chunk of the file; the longest chunk is one backward step of `chunk_duration_idx`
+# (identities migration 0002).
 _CHUNK_OVERLAP_CTES = f"""
-    trace_spans AS (
+    trace_spans AS {{materialized}} (
         SELECT b.identity_id, b.media_file_id, b.trace_id,
-               MIN(f.frame_number) / m.fps AS first_sec,
-               MAX(f.frame_number) / m.fps AS last_sec
+               (SELECT MIN(f.frame_number) FROM {FACE_TABLE} f
+                WHERE f.media_file_id = b.media_file_id AND f.trace_id = b.trace_id) / m.fps AS first_sec,
+               (SELECT MAX(f.frame_number) FROM {FACE_TABLE} f
+                WHERE f.media_file_id = b.media_file_id AND f.trace_id = b.trace_id) / m.fps AS last_sec
         FROM bound_traces b
         JOIN {MEDIA_FILE_TABLE} m ON m.id = b.media_file_id AND m.fps > 0
-        JOIN {FACE_TABLE} f ON f.media_file_id = b.media_file_id AND f.trace_id = b.trace_id
-        GROUP BY b.identity_id, b.media_file_id, b.trace_id, m.fps
     ),
     chunk_overlaps AS {{materialized}} (
         SELECT s.identity_id, s.trace_id, c.id AS chunk_pk, c.media_file_id, c.start_time
