@@ -234,5 +234,8 @@ def _restore_profile_image_on_commit(identity_uuid, history_id, stash_state, fil
     if file_name is None:
         transaction.on_commit(lambda: remove_profile_images(identity_uuid))
         return
-    data = stash_path(history_id, stash_state, file_name).read_bytes()
+    stashed = stash_path(history_id, stash_state, file_name)
+    if not stashed.is_file():
+        raise Conflict(f"The profile image kept for history entry {history_id} is missing from {stashed.parent}.")
+    data = stashed.read_bytes()
     transaction.on_commit(lambda: write_profile_image(identity_uuid, file_name, data))

@@ -90,15 +90,45 @@ def clean_identity_document(document):
     if metadata is None:
         metadata = {}
     validate_metadata_aliases(metadata)
-    return identity_uuid, {
-        "name": name.strip(),
-        "identity_type": identity_type,
-        "source": source,
-        "status": status,
-        "tmdb_id": tmdb_id,
-        "tmdb_profile": tmdb_profile,
-        "metadata": metadata,
-    }
+    return identity_uuid, ensure_storable(
+        {
+            "name": name.strip(),
+            "identity_type": identity_type,
+            "source": source,
+            "status": status,
+            "tmdb_id": tmdb_id,
+            "tmdb_profile": tmdb_profile,
+            "metadata": metadata,
+        }
+    )
+
+
+INT32_RANGE = (-(2**31), 2**31 - 1)
+
+
+def _contains_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+def ensure_storable(values):
+    """Refuse with a 400 what the database would refuse with an error: NUL characters (PostgreSQL
+    text and jsonb cannot hold them), strings longer than their column, integers out of range."""
+    for field_name, value in values.items():
+        field = Identity._meta.get_field(field_name)
+        if _contains_nul(value):
+            raise ValidationError(f"{field_name} must not contain NUL characters")
+        max_length = getattr(field, "max_length", None)
+        if max_length and isinstance(value, str) and len(value) > max_length:
+            raise ValidationError(f"{field_name} must be at most {max_length} characters")
+        if isinstance(value, int) and not isinstance(value, bool) and not INT32_RANGE[0] <= value <= INT32_RANGE[1]:
+            raise ValidationError(f"{field_name} is out of range")
+    return values
 
 
 @transaction.atomic
@@ -136,8 +166,6 @@ PATCHABLE_STATUSES = (
     IdentityStatus.INACTIVE,
     IdentityStatus.SKIPPED,
 )
-NAME_MAX_LENGTH = Identity._meta.get_field("name").max_length
-IDENTITY_TYPE_MAX_LENGTH = Identity._meta.get_field("identity_type").max_length
 
 
 def identity_for_update(identity_uuid):
@@ -145,11 +173,9 @@ def identity_for_update(identity_uuid):
     return identity_get(identity_uuid, queryset=Identity.objects.select_for_update())
 
 
-def _clean_name(name, *, max_length=NAME_MAX_LENGTH):
+def _clean_name(name):
     if not isinstance(name, str) or not name.strip():
         raise ValidationError("name must be a non-empty string")
-    if len(name.strip()) > max_length:
-        raise ValidationError(f"name must be at most {max_length} characters")
     return name.strip()
 
 
@@ -171,8 +197,6 @@ def clean_identity_changes(data):
         identity_type = data["identity_type"]
         if identity_type is not None and not isinstance(identity_type, str):
             raise ValidationError("identity_type must be a string or null")
-        if identity_type and len(identity_type) > IDENTITY_TYPE_MAX_LENGTH:
-            raise ValidationError(f"identity_type must be at most {IDENTITY_TYPE_MAX_LENGTH} characters")
         changes["identity_type"] = identity_type or None
     if "status" in data:
         if data["status"] == IdentityStatus.MERGED:
@@ -185,7 +209,7 @@ def clean_identity_changes(data):
             raise ValidationError("metadata must be a JSON object")
         validate_metadata_aliases(data["metadata"])
         changes["metadata"] = data["metadata"]
-    return changes
+    return ensure_storable(changes)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,11 @@ def test_patch_non_object_metadata_is_400_and_changes_nothing(api, world_state, 
         ({"identity_type": ["people"]}, "identity_type must be a string"),
         ({"metadata": {"aliases": [{"locale": "not a tag!", "name": "X"}]}}, "BCP 47"),
         ({"metadata": {"aliases": "John"}}, "metadata.aliases must be a list"),
+        ({"metadata": {"note": "a\u0000b"}}, "NUL"),
+        ({"metadata": {"a\u0000": 1}}, "NUL"),
+        ({"name": "x\u0000y"}, "NUL"),
+        ({"name": "x" * 256}, "at most 255"),
+        ({"identity_type": "t" * 65}, "at most 64"),
     ],
 )
 def test_patch_bad_body_is_400(api, world_state, body, message_part):
@@ -215,7 +220,16 @@ def test_upload_creates_then_updates_with_metadata_overwritten(api, settings):
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"identity_uuid": "nope"}, {"name": ""}, {"status": "gone"}, {"tmdb_id": "12"}, {"metadata": {"aliases": 3}}],
+    [
+        {"identity_uuid": "nope"},
+        {"name": ""},
+        {"name": "n" * 256},
+        {"status": "gone"},
+        {"tmdb_id": "12"},
+        {"tmdb_id": 2**40},
+        {"metadata": {"aliases": 3}},
+        {"metadata": {"x": ["\u0000"]}},
+    ],
 )
 def test_upload_invalid_document_is_400_and_changes_nothing(api, world_state, overrides):
     existing = IdentityFactory(name="Before")
@@ -270,6 +284,8 @@ def test_bind_face_already_bound_to_the_identity_changes_nothing(api):
         {"file_uuid": "FILE", "face_id": "1-0"},
         {"file_uuid": "FILE", "face_id": "face_x"},
         {"file_uuid": "FILE", "face_id": 10},
+        {"file_uuid": "FILE", "face_id": "99999999999999999999_0"},
+        {"file_uuid": "FILE", "face_id": "1_99999"},
     ],
 )
 def test_bind_malformed_body_is_400(api, world_state, body):
@@ -333,7 +349,10 @@ def test_bind_trace_is_one_update_whatever_the_number_of_faces(api, django_asser
         assert response.json()["data"]["rows_affected"] == size
 
 
-@pytest.mark.parametrize("body", [{"trace_id": 1}, {"file_uuid": "FILE"}, {"file_uuid": "FILE", "trace_id": "one"}])
+@pytest.mark.parametrize(
+    "body",
+    [{"trace_id": 1}, {"file_uuid": "FILE"}, {"file_uuid": "FILE", "trace_id": "one"}, {"file_uuid": "FILE", "trace_id": 2**40}],
+)
 def test_bind_trace_malformed_is_400(api, body):
     identity = IdentityFactory()
     face = FaceFactory(trace_id=1)

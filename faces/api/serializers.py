@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
+from identities.api.write_serializers import trace_id_field
 from identities.models import Identity
 
 
 class PendingPersonCreateRequestSerializer(serializers.Serializer):
-    trace_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    trace_ids = serializers.ListField(child=trace_id_field(), required=False, default=list)
     name = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -13,9 +13,15 @@ from rest_framework import serializers
 from momentry.api.params import parse_uuid
 
 from ..models import IdentitySource, IdentityStatus
-from ..services import PATCHABLE_STATUSES
+from ..services import INT32_RANGE, PATCHABLE_STATUSES
 
-FACE_ID = re.compile(r"^(?:(?P<frame>\d+)_(?P<index>\d+)|face_(?P<only_frame>\d+))$")
+FACE_ID = re.compile(r"^(?:(?P<frame>\d{1,10})_(?P<index>\d{1,5})|face_(?P<only_frame>\d{1,10}))$")
+FRAME_MAX, INDEX_MAX = INT32_RANGE[1], 2**15 - 1
+
+
+def trace_id_field(**kwargs):
+    """A trace id: an integer within the column's range."""
+    return serializers.IntegerField(min_value=INT32_RANGE[0], max_value=INT32_RANGE[1], **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -45,8 +51,12 @@ class FaceIdField(serializers.Field):
         if match is None:
             self.fail("invalid")
         if match["only_frame"] is not None:
-            return int(match["only_frame"]), 0
-        return int(match["frame"]), int(match["index"])
+            frame_number, index = int(match["only_frame"]), 0
+        else:
+            frame_number, index = int(match["frame"]), int(match["index"])
+        if frame_number > FRAME_MAX or index > INDEX_MAX:
+            self.fail("invalid")
+        return frame_number, index
 
     def to_representation(self, value):
         return f"{value[0]}_{value[1]}"
@@ -122,7 +132,7 @@ class FaceBindRequestSerializer(serializers.Serializer):
 
 class TraceBindRequestSerializer(serializers.Serializer):
     file_uuid = UuidField()
-    trace_id = serializers.IntegerField()
+    trace_id = trace_id_field()
 
 
 class UnbindRequestSerializer(serializers.Serializer):
@@ -130,7 +140,7 @@ class UnbindRequestSerializer(serializers.Serializer):
 
     file_uuid = UuidField()
     face_id = FaceIdField(required=False)
-    trace_id = serializers.IntegerField(required=False)
+    trace_id = trace_id_field(required=False)
 
     def validate(self, attrs):
         if ("face_id" in attrs) == ("trace_id" in attrs):
