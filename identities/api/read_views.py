@@ -28,7 +28,6 @@ from ..models import Identity
 from ..selectors import identities_matching_name, identity_document, identity_get
 from ..storage import profile_image_path
 from .read_serializers import (
-    FaceSerializer,
     IdentitiesSearchResponseSerializer,
     IdentityChunksResponseSerializer,
     IdentityDocumentSerializer,
