@@ -656,9 +656,12 @@ def tmdb_probe_failure_reason(exc):
 def identity_tmdb_probe_on_commit(*, identity_uuid):
     """Probe the identity once the current transaction commits, when the probe is enabled.
 
-    Called where an identity gains a `tmdb_id`. The probe runs in-process after the commit; a
-    failure is logged and never breaks the write that scheduled it.
+    Called where an identity gains a `tmdb_id` (a UUID, or its hex or dashed form). The probe runs
+    in-process after the commit; a failure is logged and never breaks the write that scheduled it.
     """
+    identity_uuid = parse_uuid(identity_uuid)
+    if identity_uuid is None:
+        raise ValueError("identity_tmdb_probe_on_commit needs an identity uuid.")
     if tmdb.tmdb_probe_enabled():
         transaction.on_commit(lambda: _tmdb_probe_after_commit(identity_uuid))
 

@@ -461,7 +461,7 @@ def test_the_hook_probes_after_the_commit_when_enabled(fake_tmdb, settings):
     identity = IdentityFactory(tmdb_id=112)
 
     with transaction.atomic():
-        identity_tmdb_probe_on_commit(identity_uuid=identity.identity_uuid)
+        identity_tmdb_probe_on_commit(identity_uuid=identity.identity_uuid.hex)
         assert fake_tmdb.requests == []
 
     assert fake_tmdb.person_paths() == ["/3/person/112"]
