@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from identities.models import Identity
 from identities.services import identity_sync_files_on_commit
@@ -19,7 +20,7 @@ from .models import Chunk, FaceDetection, MediaFile
 
 FACE_BATCH_SIZE = 5000
 CHUNK_BATCH_SIZE = 2000
-IDENTITY_LOOKUP_BATCH_SIZE = 500
+MAX_IDENTITIES_PER_DOCUMENT = 10_000
 
 INT32_MAX = 2**31 - 1
 INT16_MAX = 2**15 - 1
@@ -65,7 +66,12 @@ class IngestResult:
 
 
 def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _integer(value, where, *, minimum=0, maximum=INT32_MAX):
@@ -196,6 +202,12 @@ def ingest_document_clean(document):
             )
         seen_faces[face.key] = position
 
+    named_identities = {face.identity_uuid for face in faces if face.identity_uuid is not None}
+    if len(named_identities) > MAX_IDENTITIES_PER_DOCUMENT:
+        raise ValidationError(
+            f"faces name {len(named_identities)} distinct identities; at most {MAX_IDENTITIES_PER_DOCUMENT} per document."
+        )
+
     chunks = [_clean_chunk(raw, f"chunks[{position}]") for position, raw in enumerate(_list(document, "chunks"))]
     seen_chunks = {}
     for position, chunk in enumerate(chunks):
@@ -216,56 +228,61 @@ def ingest_document_clean(document):
     )
 
 
-def _identity_ids_by_uuid(faces):
-    """The primary keys of the identities the faces name; an unknown one makes the document malformed."""
+def _lock_identities(faces, media_file):
+    """Lock the identities the faces name and those the file's faces are bound to now, in id order,
+    so none is deleted while faces are pointed at it. Returns `{uuid: id}` of every locked one; a
+    name that matches no identity makes the document malformed."""
     wanted = list(dict.fromkeys(face.identity_uuid for face in faces if face.identity_uuid is not None))
-    found = {}
-    for start in range(0, len(wanted), IDENTITY_LOOKUP_BATCH_SIZE):
-        batch = wanted[start : start + IDENTITY_LOOKUP_BATCH_SIZE]
-        found.update(Identity.objects.filter(identity_uuid__in=batch).values_list("identity_uuid", "id"))
+    condition = Q(identity_uuid__in=wanted)
+    if media_file is not None:
+        condition |= Q(id__in=media_file.faces.filter(identity__isnull=False).values("identity_id"))
+    locked = dict(
+        Identity.objects.select_for_update().filter(condition).order_by("id").values_list("identity_uuid", "id")
+    )
     for position, face in enumerate(faces):
-        if face.identity_uuid is not None and face.identity_uuid not in found:
+        if face.identity_uuid is not None and face.identity_uuid not in locked:
             raise ValidationError(f"faces[{position}].identity_uuid {face.identity_uuid.hex} names no identity.")
-    return found
+    return locked
 
 
-@transaction.atomic
 def media_file_ingest(*, document, replace=False):
     """Write one ingest document: the media file, its faces and its chunks, whole or not at all.
 
-    An existing `file_uuid` is refused (409) unless `replace`; then its faces and chunks are
-    replaced, and a face whose `(frame_number, index)` still exists keeps the identity it was bound
-    to (a curator's binding outlives a new detection run; the document's `identity_uuid` applies to
-    the other faces). Identities whose faces changed get their `identity.json` rewritten.
+    The document is validated before the transaction opens, so a large one holds no lock while it
+    is checked. An existing `file_uuid` is refused (409) unless `replace`; then its faces and chunks
+    are replaced, and a face whose `(frame_number, index)` still exists keeps the identity it was
+    bound to (a curator's binding outlives a new detection run; the document's `identity_uuid`
+    applies to the other faces). Identities whose faces changed get their `identity.json` rewritten.
     """
     clean = ingest_document_clean(document)
-    identity_ids = _identity_ids_by_uuid(clean.faces)
+    with transaction.atomic():
+        return _media_file_write(clean, replace=replace)
+
+
+def _media_file_write(clean, *, replace):
     media_values = {
         "file_name": clean.file_name,
         "fps": clean.fps,
         "duration": clean.duration,
         "frame_count": clean.frame_count,
     }
-
     media_file = MediaFile.objects.select_for_update().filter(file_uuid=clean.file_uuid).first()
+    if media_file is not None and not replace:
+        raise Conflict(
+            f"File {clean.file_uuid.hex} is already ingested; ingest with --replace to replace it.", code="file_exists"
+        )
+    locked_identities = _lock_identities(clean.faces, media_file)
+
     replaced = media_file is not None
-    previous_bindings, previously_bound_uuids = {}, set()
+    previous_bindings = {}
     if media_file is None:
         try:
             media_file = MediaFile.objects.create(file_uuid=clean.file_uuid, **media_values)
         except IntegrityError:
             raise Conflict(f"File {clean.file_uuid.hex} was ingested concurrently.", code="file_exists") from None
-    elif not replace:
-        raise Conflict(
-            f"File {clean.file_uuid.hex} is already ingested; ingest with --replace to replace it.", code="file_exists"
-        )
     else:
-        bound_faces = media_file.faces.filter(identity__isnull=False).values_list(
-            "frame_number", "index", "identity_id", "identity__identity_uuid"
-        )
-        for frame_number, index, identity_id, identity_uuid in bound_faces:
-            previous_bindings[(frame_number, index)] = identity_id
-            previously_bound_uuids.add(identity_uuid)
+        bound_faces = media_file.faces.filter(identity__isnull=False).values_list("frame_number", "index", "identity_id")
+        previous_bindings = {(frame_number, index): identity_id for frame_number, index, identity_id in bound_faces}
         media_file.faces.all().delete()
         media_file.chunks.all().delete()
         for field, value in media_values.items():
@@ -284,13 +301,13 @@ def media_file_ingest(*, document, replace=False):
                 confidence=face.confidence,
                 trace_id=face.trace_id,
                 embedding=face.embedding,
-                identity_id=kept_identity_id if kept_identity_id is not None else identity_ids.get(face.identity_uuid),
+                identity_id=kept_identity_id if kept_identity_id is not None else locked_identities.get(face.identity_uuid),
             )
         )
     FaceDetection.objects.bulk_create(faces, batch_size=FACE_BATCH_SIZE)
     Chunk.objects.bulk_create([Chunk(media_file=media_file, **chunk) for chunk in clean.chunks], batch_size=CHUNK_BATCH_SIZE)
 
-    identity_sync_files_on_commit(*sorted(previously_bound_uuids | set(identity_ids)))
+    identity_sync_files_on_commit(*sorted(locked_identities))
     bindings_kept = sum(1 for face in clean.faces if face.key in previous_bindings)
     return IngestResult(
         file_uuid=clean.file_uuid,
