@@ -419,3 +419,34 @@ def test_unbind_errors(api, world_state, body, status):
     response = api.post(f"/api/v1/identity/{identity.identity_uuid}/unbind", body, format="json")
     assert response.status_code == status
     assert world_state() == before
+
+
+# --- schema --------------------------------------------------------------------------------------
+
+CURATION_OPERATIONS = {
+    ("/api/v1/identity/{identity_uuid}", "patch"): "identity_partial_update",
+    ("/api/v1/identity/{identity_uuid}", "delete"): "identity_destroy",
+    ("/api/v1/identity/upload", "post"): "identity_upload",
+    ("/api/v1/identity/{identity_uuid}/profile-image", "get"): "identity_profile_image_retrieve",
+    ("/api/v1/identity/{identity_uuid}/profile-image", "post"): "identity_profile_image_upload",
+    ("/api/v1/identity/{identity_uuid}/bind", "post"): "identity_bind_face",
+    ("/api/v1/identity/{identity_uuid}/bind/trace", "post"): "identity_bind_trace",
+    ("/api/v1/identity/{identity_uuid}/unbind", "post"): "identity_unbind",
+    ("/api/v1/identity/{identity_uuid}/history", "get"): "identity_history_list",
+    ("/api/v1/identity/history/{history_id}/undo", "post"): "identity_history_undo",
+    ("/api/v1/identity/history/{history_id}/redo", "post"): "identity_history_redo",
+    ("/api/v1/file/{file_uuid}/pending-person", "post"): "file_pending_person_create",
+    ("/api/v1/file/{file_uuid}/pending-persons", "get"): "file_pending_persons_list",
+}
+
+
+def test_schema_describes_every_curation_endpoint(api):
+    schema = api.get("/api/v1/schema/?format=json").json()
+    for (path, method), operation_id in CURATION_OPERATIONS.items():
+        operation = schema["paths"][path][method]
+        assert operation["operationId"] == operation_id
+        assert "200" in operation["responses"]
+    bind_body = schema["paths"]["/api/v1/identity/{identity_uuid}/bind/trace"]["post"]["requestBody"]
+    assert bind_body["content"]["application/json"]["schema"]["$ref"].endswith("/TraceBindRequestRequest")
+    image_body = schema["paths"]["/api/v1/identity/{identity_uuid}/profile-image"]["post"]["requestBody"]
+    assert "multipart/form-data" in image_body["content"]

@@ -153,8 +153,12 @@ def test_stack_rule_409s_name_the_entry_that_must_go_first(api):
     second = patch(api, identity, {"name": "Two"})
     third = patch(api, identity, {"name": "Three"})
 
+    before_refusal = IdentityHistory.objects.order_by("id").values_list("undone_at", "superseded_at")
+    before_refusal, name_before = list(before_refusal), Identity.objects.get(pk=identity.pk).name
     response = undo(api, first)
     assert response.status_code == 409
+    assert list(IdentityHistory.objects.order_by("id").values_list("undone_at", "superseded_at")) == before_refusal
+    assert Identity.objects.get(pk=identity.pk).name == name_before
     assert response.json()["error"]["code"] == "history_conflict"
     assert third in response.json()["error"]["message"]
     assert redo(api, third).status_code == 409  # not undone

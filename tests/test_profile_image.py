@@ -6,6 +6,7 @@ import zlib
 import pytest
 
 from history.models import IdentityHistory
+from identities import services
 from tests.factories import IdentityFactory, image_bytes, image_upload
 
 # Real commits: the image is installed by an on_commit callback.
@@ -166,3 +167,26 @@ def test_undo_puts_back_the_previous_image_or_none_and_redo_reinstalls(api, sett
     assert api.post(f"/api/v1/identity/history/{second}/redo").status_code == 200
     assert world_state() == with_png
     assert [e.action for e in IdentityHistory.objects.order_by("id")] == ["profile_image", "profile_image"]
+
+
+def test_a_write_failing_inside_its_transaction_leaves_database_and_disk_as_they_were(
+    api, settings, world_state, monkeypatch
+):
+    identity = IdentityFactory()
+    api.post(url(identity), {"image": image_upload(image_bytes("JPEG"), name="a.jpg")})
+    before = world_state()
+    entries = list(IdentityHistory.objects.values_list("history_id", flat=True))
+
+    def fail(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "history_record", fail)
+    for write in (
+        lambda: services.identity_profile_image_set(identity_uuid=identity.identity_uuid, upload=image_upload(), actor="t"),
+        lambda: services.identity_delete(identity_uuid=identity.identity_uuid, actor="t"),
+    ):
+        with pytest.raises(RuntimeError):
+            write()
+        assert world_state() == before
+        assert list(IdentityHistory.objects.values_list("history_id", flat=True)) == entries
+        assert sorted(p.name for p in (settings.MOMENTRY_OUTPUT_DIR / ".history").iterdir()) == [str(e) for e in entries]

@@ -36,7 +36,7 @@ PATCH_SCHEMA = extend_schema(
 )
 DELETE_SCHEMA = extend_schema(
     operation_id="identity_destroy",
-    responses=IdentityDeleteResponseSerializer,
+    responses={200: IdentityDeleteResponseSerializer},
     description="Unbinds the identity's faces, deletes it and its files; undo brings all of it back.",
 )
 
