@@ -23,6 +23,7 @@ from rest_framework import status as http_status
 
 from faces.models import FaceDetection, MediaFile
 from faces.selectors import media_file_get
+from history import merges
 from history.recording import (
     AFTER,
     BEFORE,
@@ -35,7 +36,7 @@ from history.recording import (
     stash_profile_image,
 )
 from momentry.api.exceptions import Conflict, ServiceError
-from momentry.api.params import parse_uuid
+from momentry.api.params import parse_uuid, uuid_from_path
 
 from . import storage, tmdb
 from .models import Identity, IdentitySource, IdentityStatus
@@ -675,3 +676,170 @@ def _tmdb_probe_after_commit(identity_uuid):
         tmdb_logger.exception("TMDb probe of identity %s failed unexpectedly", identity_uuid.hex)
     else:
         tmdb_logger.info("TMDb probe of identity %s: tmdb_id %s written", identity_uuid.hex, result.identity.tmdb_id)
+
+
+# --- merge, and the undo and redo of a merge ------------------------------------------------------
+# The relational changes, the merge record in `merge_history` and its crash-safe states live in
+# history/merges.py; these entry points lock, check and order the steps.
+
+
+@dataclass(frozen=True)
+class IdentityMerge:
+    merge_id: uuid.UUID
+    source_name: str
+    target_name: str
+    keep_history: bool
+    faces_transferred: int
+    aliases_added: int
+    metadata_fields_added: int
+
+
+@dataclass(frozen=True)
+class MergeUndo:
+    merge_id: uuid.UUID
+    target_name: str
+    undone: object  # history.merges.MergeUndone
+
+
+def _merge_pair_for_update(source_uuid, target_uuid):
+    """Lock both identities in pk order, the order every writer uses; None for one that is gone."""
+    locked = {
+        identity.identity_uuid: identity
+        for identity in Identity.objects.select_for_update()
+        .filter(identity_uuid__in=[source_uuid, target_uuid])
+        .order_by("pk")
+    }
+    return locked.get(source_uuid), locked.get(target_uuid)
+
+
+def _ensure_mergeable(source, target):
+    if source.pk == target.pk:
+        raise ValidationError("An identity cannot be merged into itself.")
+    if source.status == IdentityStatus.MERGED:
+        raise ValidationError(f"Identity {source.identity_uuid.hex} is already merged into another identity.")
+    if target.status == IdentityStatus.MERGED:
+        raise ValidationError(f"Cannot merge into {target.identity_uuid.hex}: it is merged into another identity.")
+
+
+def _merge_result(merge_id, source_name, target_name, keep_history, applied):
+    return IdentityMerge(
+        merge_id=merge_id,
+        source_name=source_name,
+        target_name=target_name,
+        keep_history=keep_history,
+        faces_transferred=applied.faces_transferred,
+        aliases_added=applied.aliases_added,
+        metadata_fields_added=applied.metadata_fields_added,
+    )
+
+
+def identity_merge(*, identity_uuid, into_uuid, keep_history=True, actor):
+    """Merge the identity into `into_uuid`: its faces, aliases and missing metadata go to the target;
+    it is kept with status `merged` and `metadata.merged_into`, or deleted."""
+    if not isinstance(keep_history, bool):
+        raise ValidationError({"keep_history": ["Must be true or false."]})
+    source_uuid = uuid_from_path(identity_uuid, what="identity")
+    target_uuid = parse_uuid(into_uuid)
+    if target_uuid is None:
+        raise ValidationError({"into_uuid": ["Must be a UUID: 32 hex digits or the dashed form."]})
+    merge_id = uuid.uuid4()
+    with transaction.atomic(durable=True):
+        source, target = _merge_pair_for_update(source_uuid, target_uuid)
+        if source is None:
+            raise Http404(f"No identity with uuid {source_uuid.hex}.")
+        if target is None:
+            raise Http404(f"No identity with uuid {target_uuid.hex} to merge into.")
+        _ensure_mergeable(source, target)
+        now = merges.merge_clock()
+        merges.operation_begin(operation_id=merge_id, merge_id=merge_id, kind=merges.MergeOperation.Kind.MERGE)
+        source_name = source.name
+        applied = merges.merge_apply(source=source, target=target, keep_history=keep_history, merge_id=merge_id, now=now)
+        merges.record_insert_pending(
+            merges.new_record(
+                merge_id=merge_id, source=source, target=target, keep_history=keep_history, actor=actor, now=now, applied=applied
+            )
+        )
+        identity_sync_files_on_commit(source_uuid, target_uuid)
+    merges.operation_complete(merge_id=merge_id, operation_id=merge_id)
+    return _merge_result(merge_id, source_name, target.name, keep_history, applied)
+
+
+def _merge_for_replay(merge_id):
+    """The merge's identities and its settled record, all locked until the transaction ends."""
+    record = merges.merge_record_get(merge_id)
+    source, target = _merge_pair_for_update(uuid.UUID(record["source_uuid"]), uuid.UUID(record["target_uuid"]))
+    return merges.merge_record_locked(record["merge_id"]), source, target
+
+
+def merge_undo(*, merge_id, actor):
+    """Undo a merge within the undo window, keeping what was changed by hand since (history/merges.py)."""
+    operation_id = uuid.uuid4()
+    with transaction.atomic(durable=True):
+        record, source, target = _merge_for_replay(merge_id)
+        now = merges.merge_clock()
+        if record["undone"]:
+            raise ValidationError(f"Merge {record['merge_id']} is already undone.")
+        if merges.merge_is_expired(record, now):
+            raise ValidationError(
+                f"The undo deadline of merge {record['merge_id']} passed at {record['undo_deadline'].isoformat()}."
+            )
+        if target is None:
+            raise ValidationError(f"The target identity {record['target_uuid']} no longer exists.")
+        if record["keep_history"] and source is None:
+            raise ValidationError(f"The merged identity {record['source_uuid']} no longer exists.")
+        if not record["keep_history"] and source is not None:
+            raise ValidationError(f"An identity with uuid {record['source_uuid']} exists again; it cannot be recreated.")
+        merges.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merges.MergeOperation.Kind.UNDO)
+        undone = merges.undo_apply(record=record, source=source, target=target, now=now)
+        merges.record_begin_operation(
+            merge_id=record["merge_id"],
+            operation_id=operation_id,
+            kind=merges.MergeOperation.Kind.UNDO,
+            undone=False,
+            changes={
+                "undone": True,
+                "undone_at": now,
+                "undone_by": actor,
+                "faces_reverted": undone.faces_reverted,
+                "faces_not_reverted": undone.faces_not_reverted,
+            },
+        )
+        identity_sync_files_on_commit(target.identity_uuid, undone.source.identity_uuid)
+    merges.operation_complete(merge_id=record["merge_id"], operation_id=operation_id)
+    return MergeUndo(merge_id=uuid.UUID(record["merge_id"]), target_name=target.name, undone=undone)
+
+
+def merge_redo(*, merge_id, actor):
+    """Merge again what an undo took apart: the source's faces, aliases and missing metadata as they
+    are now; the undo window starts again."""
+    operation_id = uuid.uuid4()
+    with transaction.atomic(durable=True):
+        record, source, target = _merge_for_replay(merge_id)
+        if not record["undone"]:
+            raise ValidationError(f"Merge {record['merge_id']} is not undone; there is nothing to redo.")
+        for identity, role, identity_uuid in ((source, "merged", record["source_uuid"]), (target, "target", record["target_uuid"])):
+            if identity is None:
+                raise ValidationError(f"The {role} identity {identity_uuid} no longer exists.")
+        _ensure_mergeable(source, target)
+        now = merges.merge_clock()
+        merges.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merges.MergeOperation.Kind.REDO)
+        source_name = source.name
+        applied = merges.merge_apply(
+            source=source, target=target, keep_history=record["keep_history"], merge_id=record["merge_id"], now=now
+        )
+        merges.record_begin_operation(
+            merge_id=record["merge_id"],
+            operation_id=operation_id,
+            kind=merges.MergeOperation.Kind.REDO,
+            undone=True,
+            changes={
+                **applied.fields,
+                **{field: None for field in ("undone_at", "undone_by", "faces_reverted", "faces_not_reverted")},
+                "undone": False,
+                "redone_at": now,
+                "redone_by": actor,
+            },
+        )
+        identity_sync_files_on_commit(source.identity_uuid, target.identity_uuid)
+    merges.operation_complete(merge_id=record["merge_id"], operation_id=operation_id)
+    return _merge_result(uuid.UUID(record["merge_id"]), source_name, target.name, record["keep_history"], applied)

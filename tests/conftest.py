@@ -61,3 +61,27 @@ def world_state(settings):
         }
 
     return capture
+
+
+@pytest.fixture(params=["embedded", pytest.param("mongo", marks=pytest.mark.mongo)])
+def merge_store(request, settings):
+    """The `merge_history` collection a test runs against: the embedded engine under tmp_path, and
+    (marked `mongo`) a real MongoDB at MOMENTRY_TEST_MONGO_URL, a fresh database dropped after."""
+    import os
+    import uuid as uuid_module
+
+    from history import mongo
+
+    if request.param == "mongo":
+        url = os.environ.get("MOMENTRY_TEST_MONGO_URL")
+        if not url:
+            pytest.skip("MOMENTRY_TEST_MONGO_URL is not set")
+        settings.MOMENTRY_MONGO_URL = url
+        settings.MOMENTRY_MONGO_DB = f"momentry_test_{uuid_module.uuid4().hex}"
+    else:
+        settings.MOMENTRY_MONGO_URL = ""
+    collection = mongo.merge_history_collection()
+    yield collection
+    if request.param == "mongo":
+        collection.database.client.drop_database(settings.MOMENTRY_MONGO_DB)
+    mongo.close_clients()

@@ -2,7 +2,7 @@ from django.urls import path
 
 from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
 
-from . import read_views, views, write_views
+from . import merge_views, read_views, views, write_views
 
 urlpatterns = [
     path("identities", views.IdentityListView.as_view(), name="identity-list"),
@@ -28,4 +28,10 @@ urlpatterns = [
         name="identity-bind-trace",
     ),
     path("identity/<uuidish:identity_uuid>/unbind", write_views.IdentityUnbindView.as_view(), name="identity-unbind"),
+    path(
+        "identity/<uuidish:identity_uuid>/mergeinto", merge_views.MergeIntoView.as_view(), name="identity-merge-into"
+    ),
+    path("identity/merge/history", merge_views.MergeHistoryView.as_view(), name="identity-merge-history"),
+    path("identity/merge/<str:merge_id>/undo", merge_views.MergeUndoView.as_view(), name="identity-merge-undo"),
+    path("identity/merge/<str:merge_id>/redo", merge_views.MergeRedoView.as_view(), name="identity-merge-redo"),
 ]

@@ -1,0 +1,156 @@
+"""mergeinto, the undo and redo of a merge, and the merge history."""
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from apikeys.permissions import actor_for
+from history.merges import merge_clock, merge_history_page
+from momentry.api.params import bool_param, uuid_from_body
+from momentry.api.views import PAGE_PARAMETERS, IdentityApiView
+
+from .. import services
+from .merge_serializers import (
+    MergeHistoryResponseSerializer,
+    MergeIntoRequestSerializer,
+    MergeResponseSerializer,
+    MergeUndoResponseSerializer,
+)
+
+MERGE_HISTORY_DEFAULT_PAGE_SIZE = 20
+
+
+def _merge_response(merge, message):
+    return Response(
+        MergeResponseSerializer(
+            {
+                "success": True,
+                "message": message,
+                "data": {
+                    "merge_id": merge.merge_id,
+                    "faces_transferred": merge.faces_transferred,
+                    "aliases_added": merge.aliases_added,
+                    "metadata_fields_added": merge.metadata_fields_added,
+                },
+            }
+        ).data
+    )
+
+
+def _outcome(merge):
+    return "history kept" if merge.keep_history else "source deleted"
+
+
+class MergeIntoView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_merge_into",
+        request=MergeIntoRequestSerializer,
+        responses=MergeResponseSerializer,
+        description=(
+            "Moves every face of this identity to `into_uuid`, adds its aliases (tagged source: merge) and "
+            "the metadata the target lacks (deep merge; the target's values win), then marks this identity "
+            "`merged` or deletes it. 404 for an unknown identity; 400 for a merge into itself, into a merged "
+            "identity, of a merged identity, or a malformed body."
+        ),
+    )
+    def post(self, request, identity_uuid):
+        serializer = MergeIntoRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        merge = services.identity_merge(
+            identity_uuid=identity_uuid,
+            into_uuid=serializer.validated_data["into_uuid"],
+            keep_history=serializer.validated_data["keep_history"],
+            actor=actor_for(request),
+        )
+        message = (
+            f"Merged '{merge.source_name}' into '{merge.target_name}' "
+            f"({merge.faces_transferred} faces transferred, {_outcome(merge)})"
+        )
+        return _merge_response(merge, message)
+
+
+class MergeUndoView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_merge_undo",
+        request=None,
+        responses=MergeUndoResponseSerializer,
+        description=(
+            "Within the undo window: faces the merge moved and still on the target go back, the aliases and "
+            "metadata paths it added leave the target (a value edited since stays), the source is restored. "
+            "400 when undone already or expired, 404 for an unknown merge."
+        ),
+    )
+    def post(self, request, merge_id):
+        result = services.merge_undo(merge_id=merge_id, actor=actor_for(request))
+        undone = result.undone
+        message = f"Undo merge completed: '{undone.source.name}' restored, {undone.faces_reverted} faces reverted"
+        if undone.faces_not_reverted:
+            message += f"; {undone.faces_not_reverted} faces had left '{result.target_name}' and stay where they are"
+        body = {
+            "success": True,
+            "message": message,
+            "data": {
+                "merge_id": result.merge_id,
+                "source_identity_restored": {
+                    "uuid": undone.source.identity_uuid.hex,
+                    "name": undone.source.name,
+                    "status": undone.source.status,
+                },
+                "faces_reverted": undone.faces_reverted,
+                "faces_not_reverted": undone.faces_not_reverted,
+                "faces_moved_away": undone.faces_moved_away,
+                "aliases_removed_from_target": undone.aliases_removed,
+                "metadata_fields_removed_from_target": undone.metadata_fields_removed,
+            },
+        }
+        return Response(MergeUndoResponseSerializer(body).data)
+
+
+class MergeRedoView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_merge_redo",
+        request=None,
+        responses=MergeResponseSerializer,
+        description=(
+            "Merges an undone merge again, from the identities as they are now; a new undo window starts. "
+            "400 when the merge is not undone or can no longer be made, 404 for an unknown merge."
+        ),
+    )
+    def post(self, request, merge_id):
+        merge = services.merge_redo(merge_id=merge_id, actor=actor_for(request))
+        message = (
+            f"Redo merge completed: '{merge.source_name}' merged into '{merge.target_name}' again "
+            f"({merge.faces_transferred} faces transferred, {_outcome(merge)})"
+        )
+        return _merge_response(merge, message)
+
+
+class MergeHistoryView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_merge_history",
+        parameters=[
+            OpenApiParameter("source_uuid", str, description="Merges of this identity."),
+            OpenApiParameter("target_uuid", str, description="Merges into this identity."),
+            OpenApiParameter("merge_id", str, description="One merge."),
+            OpenApiParameter("undone", bool, description="Only undone (true) or standing (false) merges."),
+            *PAGE_PARAMETERS,
+        ],
+        responses=MergeHistoryResponseSerializer,
+    )
+    def get(self, request):
+        """Merges newest first, 20 a page by default."""
+        params = request.query_params
+        page = merge_history_page(
+            params,
+            source_uuid=uuid_from_body(params, "source_uuid", required=False),
+            target_uuid=uuid_from_body(params, "target_uuid", required=False),
+            merge_id=uuid_from_body(params, "merge_id", required=False),
+            undone=bool_param(params, "undone"),
+            default_size=MERGE_HISTORY_DEFAULT_PAGE_SIZE,
+        )
+        body = {
+            "success": True,
+            "total": page.total,
+            "page": page.page,
+            "page_size": page.page_size,
+            "results": page.items,
+        }
+        return Response(MergeHistoryResponseSerializer(body, context={"now": merge_clock()}).data)
