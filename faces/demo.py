@@ -12,6 +12,7 @@ import math
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from identities.selectors import IDENTITY_JSON_VERSION
@@ -102,13 +103,14 @@ def _identity_document(identity_uuid, *, name, source, status, tmdb_id, metadata
 
 
 @dataclass
-class _Face:
-    """A person on screen: their embedding centre, and the identity a trace of theirs is bound to."""
+class _Performer:
+    """Someone who appears on screen: the centre their face embeddings scatter around, and
+    `bind(rng)`, which decides the identity (or None) one of their traces ends up bound to."""
 
     label: str
     character: str
     centre: list
-    bind: object  # callable(rng) -> identity uuid or None
+    bind: Callable
 
 
 class _FilmBuilder:
@@ -125,8 +127,7 @@ class _FilmBuilder:
         self.faces = []
         self.chunks = []
         self.next_trace_id = 1
-        self.shadow_strangers = {}
-        self.cast = [self._cast_member(order, key, character) for order, (key, character) in enumerate(film.cast)]
+        self.cast = [self._cast_member(key, character) for key, character in film.cast]
         self.cast_weights = [1 / (order + 1) ** 0.6 for order in range(len(self.cast))]
         self.extras = [self._extra(number) for number in range(self.rng.randint(18, 28))]
 
@@ -136,7 +137,7 @@ class _FilmBuilder:
         rng = random.Random(f"{self.seed}:embedding:{label}")
         return [rng.gauss(0, 1) for _ in range(EMBEDDING_DIMENSIONS)]
 
-    def _cast_member(self, order, key, character):
+    def _cast_member(self, key, character):
         person = PEOPLE[key]
         identity = person_uuid(person)
 
@@ -148,7 +149,7 @@ class _FilmBuilder:
                 return self._shadow_stranger(key)
             return None
 
-        return _Face(label=key, character=character, centre=self._centre(key), bind=bind)
+        return _Performer(label=key, character=character, centre=self._centre(key), bind=bind)
 
     def _extra(self, number):
         label = f"{self.file_uuid.hex}:extra:{number}"
@@ -156,7 +157,7 @@ class _FilmBuilder:
         def bind(rng):
             return self._stranger(label) if rng.random() < EXTRA_TRACE_BOUND_SHARE else None
 
-        return _Face(label=label, character="", centre=self._centre(label), bind=bind)
+        return _Performer(label=label, character="", centre=self._centre(label), bind=bind)
 
     def _stranger(self, label):
         """The auto-clustered identity of an anonymous face, created when its first trace is bound."""
