@@ -13,8 +13,11 @@ fixed number of queries whatever the page size.
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Avg, Count, Max, Min
+from django.db.models import Avg, Count, IntegerField, Max, Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
+
+from identities.models import Identity
 
 from .models import Chunk, FaceDetection, MediaFile
 
@@ -304,3 +307,56 @@ def identity_chunk_rows(*, identities, media_files=None, limit):
         for identity_id, chunk_pk, trace_id in pairs
     ]
     return total, rows
+
+
+# --- traces of a file (the curator console) ----------------------------------------------------
+
+
+def media_file_list():
+    """Files by name, each with its face, trace and chunk counts (subqueries, so no row fan-out)."""
+    def count_of(queryset, expression):
+        counted = queryset.filter(media_file=OuterRef("pk")).order_by().values("media_file")
+        return Coalesce(Subquery(counted.annotate(n=expression).values("n"), output_field=IntegerField()), 0)
+
+    return MediaFile.objects.annotate(
+        face_count=count_of(FaceDetection.objects, Count("id")),
+        trace_count=count_of(FaceDetection.objects, Count("trace_id", distinct=True)),
+        chunk_count=count_of(Chunk.objects, Count("id")),
+    ).order_by("file_name", "id")
+
+
+def file_trace_page(media_file, *, page, page_size):
+    """One page of a file's traces by first frame, each with the identities its faces are bound to.
+
+    Three queries: the count, the page of trace statistics, and the bindings of those traces.
+    """
+    traces = FaceDetection.objects.filter(media_file=media_file).values("trace_id")
+    total = traces.order_by().aggregate(n=Count("trace_id", distinct=True))["n"]
+    offset = (page - 1) * page_size
+    rows = list(
+        traces.annotate(
+            frame_count=Count("id"),
+            first_frame=Min("frame_number"),
+            last_frame=Max("frame_number"),
+            avg_confidence=Avg("confidence"),
+            bound_count=Count("identity"),
+        ).order_by("first_frame", "trace_id")[offset : offset + page_size]
+    )
+    owners = {}
+    bindings = list(
+        FaceDetection.objects.filter(
+            media_file=media_file, trace_id__in=[row["trace_id"] for row in rows], identity__isnull=False
+        )
+        .values_list("trace_id", "identity_id")
+        .order_by()
+        .distinct()
+    )
+    identity_ids = {identity_id for _, identity_id in bindings}
+    identities = Identity.objects.in_bulk(identity_ids) if identity_ids else {}
+    for trace_id, identity_id in bindings:
+        owners.setdefault(trace_id, []).append(identities[identity_id])
+    for row in rows:
+        row["first_sec"] = frame_seconds(row["first_frame"], media_file.fps)
+        row["last_sec"] = frame_seconds(row["last_frame"], media_file.fps)
+        row["identities"] = sorted(owners.get(row["trace_id"], []), key=lambda identity: identity.name)
+    return TracePage(rows=rows, total=total, total_faces=None)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from momentry.api.exceptions import json_error
@@ -18,9 +19,18 @@ api_patterns = [
     re_path(r"^.*$", api_not_found),
 ]
 
+console_patterns = [
+    path("", include("identities.urls")),
+    path("", include("faces.urls")),
+    path("", include("history.urls")),
+]
+
 urlpatterns = [
     path("api/v1/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", RedirectView.as_view(pattern_name="console:identity-list"), name="home"),
+    path("", include((console_patterns, "console"))),
 ]
 
 

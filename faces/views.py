@@ -1,0 +1,73 @@
+"""The curator console's file pages: a file's traces, who they are bound to, and binding them."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apikeys.permissions import actor_for
+from identities.models import IdentityStatus
+from identities.selectors import identity_get, identity_list
+from identities.services import trace_bind
+from momentry.api.params import uuid_from_path
+from momentry.console import CONSOLE_PAGE_SIZE, page_number, pager, perform, redirect_back
+
+from .selectors import file_trace_page, media_file_get, media_file_list
+
+BIND_CANDIDATES = 20
+
+
+@login_required
+def file_list_view(request):
+    files = media_file_list()
+    page = page_number(request)
+    total = files.count()
+    offset = (page - 1) * CONSOLE_PAGE_SIZE
+    return render(
+        request,
+        "console/file_list.html",
+        {"files": files[offset : offset + CONSOLE_PAGE_SIZE], "pager": pager(page=page, page_size=CONSOLE_PAGE_SIZE, total=total)},
+    )
+
+
+@login_required
+def file_detail_view(request, file_uuid):
+    media_file = media_file_get(uuid_from_path(file_uuid, what="file"))
+    page = page_number(request)
+    traces = file_trace_page(media_file, page=page, page_size=CONSOLE_PAGE_SIZE)
+    query = request.GET.get("q", "").strip()
+    candidates = []
+    if query:
+        candidates = list(identity_list(filters={"q": query}).exclude(status=IdentityStatus.MERGED)[:BIND_CANDIDATES])
+    return render(
+        request,
+        "console/file_detail.html",
+        {
+            "media_file": media_file,
+            "traces": traces,
+            "pager": pager(page=page, page_size=CONSOLE_PAGE_SIZE, total=traces.total),
+            "query": query,
+            "candidates": candidates,
+        },
+    )
+
+
+@login_required
+@require_POST
+def trace_bind_view(request, file_uuid):
+    media_file = media_file_get(uuid_from_path(file_uuid, what="file"))
+    fallback = reverse("console:file-detail", args=[media_file.file_uuid.hex])
+    try:
+        identity = identity_get(request.POST.get("identity_uuid", ""))
+        trace_id = int(request.POST.get("trace_id", ""))
+    except ValueError:
+        messages.error(request, "Choose a trace and an identity.")
+        return redirect_back(request, fallback)
+    perform(
+        request,
+        lambda: trace_bind(
+            identity_uuid=identity.identity_uuid, file_uuid=media_file.file_uuid, trace_id=trace_id, actor=actor_for(request)
+        ),
+        success=lambda result: f"Bound trace {trace_id} to {identity.name}: {result.rows_affected} faces.",
+    )
+    return redirect_back(request, fallback)

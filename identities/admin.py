@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from apikeys.permissions import actor_for
+
+from . import services
+from .models import Identity
+
+
+def upload_document(identity_uuid, values):
+    """The `identity.json` document the upload service takes, from the admin form's values."""
+    return {"identity_uuid": identity_uuid.hex, **{field: values.get(field) for field in services.UPLOAD_FIELDS}}
+
+
+class IdentityAdminForm(forms.ModelForm):
+    class Meta:
+        model = Identity
+        fields = list(services.UPLOAD_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                services.clean_identity_document(upload_document(self.instance.identity_uuid, cleaned))
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from exc
+        return cleaned
+
+
+@admin.register(Identity)
+class IdentityAdmin(admin.ModelAdmin):
+    """Staff edits go through the same services as the API, so they are validated, recorded in
+    the identity's history (undoable) and written to `identity.json`."""
+
+    form = IdentityAdminForm
+    list_display = ["name", "identity_type", "source", "status", "tmdb_id", "created_at", "updated_at"]
+    list_filter = ["status", "source", "identity_type"]
+    search_fields = ["name", "identity_uuid"]
+    readonly_fields = ["identity_uuid", "reference_data", "created_at", "updated_at"]
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        identity, _created = services.identity_upload(
+            document=upload_document(obj.identity_uuid, form.cleaned_data), actor=actor_for(request)
+        )
+        obj.pk = identity.pk
+        obj._state.adding = False
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # The delete service is the outermost (durable) transaction itself; the admin's own
+        # atomic wrapper around the view would nest it.
+        return self._delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        services.identity_delete(identity_uuid=obj.identity_uuid, actor=actor_for(request))
+
+    def delete_queryset(self, request, queryset):
+        for identity in queryset:
+            self.delete_model(request, identity)

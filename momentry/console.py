@@ -1,0 +1,58 @@
+"""What the curator console's views share: paging without 400s, and running a service with its
+refusal shown to the curator instead of an error page."""
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from momentry.api.exceptions import Conflict, ServiceError
+
+CONSOLE_PAGE_SIZE = 50
+
+
+def page_number(request, name="page"):
+    """A page number from the query string; anything malformed is page 1."""
+    try:
+        return max(1, int(request.GET.get(name, 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def pager(*, page, page_size, total, name="page"):
+    pages = max(1, -(-total // page_size))
+    return {
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "name": name,
+        "previous": page - 1 if page > 1 else None,
+        "next": page + 1 if page < pages else None,
+    }
+
+
+def refusal_message(exc):
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    if isinstance(exc, (Conflict, ServiceError)):
+        return exc.message
+    return str(exc)
+
+
+def perform(request, action, *, success):
+    """Run a service; on refusal show why. Returns the service's result, or None if refused."""
+    try:
+        result = action()
+    except (ValidationError, Conflict, ServiceError, Http404) as exc:
+        messages.error(request, refusal_message(exc))
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return result
+
+
+def redirect_back(request, fallback):
+    """Back to the page the form was on (the `next` field), or to `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(fallback)
