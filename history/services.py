@@ -54,9 +54,8 @@ def history_entry_get(history_id, *, queryset=None):
 def history_undo(*, history_id, actor):
     """Put the identity back as it was before the entry's write."""
     with transaction.atomic(durable=True):
-        entry, stack = _entry_for_replay(history_id)
-        _ensure_undoable(entry, stack)
-        faces_moved = _apply(entry, target=entry.before_snapshot, source=entry.after_snapshot, stash_state=BEFORE)
+        entry = history_entry_get(history_id)
+        faces_moved = _replay(entry, target=entry.before_snapshot, source=entry.after_snapshot, undo=True)
         entry.undone_at = timezone.now()
         entry.undone_by = actor
         entry.save(update_fields=["undone_at", "undone_by"])
@@ -66,20 +65,27 @@ def history_undo(*, history_id, actor):
 def history_redo(*, history_id, actor):
     """Make the entry's write again, exactly as it was recorded."""
     with transaction.atomic(durable=True):
-        entry, stack = _entry_for_replay(history_id)
-        _ensure_redoable(entry, stack)
-        faces_moved = _apply(entry, target=entry.after_snapshot, source=entry.before_snapshot, stash_state=AFTER)
+        entry = history_entry_get(history_id)
+        faces_moved = _replay(entry, target=entry.after_snapshot, source=entry.before_snapshot, undo=False)
         entry.undone_at = None
         entry.redone_by = actor
         entry.save(update_fields=["undone_at", "redone_by"])
     return HistoryReplay(entry=entry, faces_moved=faces_moved)
 
 
-def _entry_for_replay(history_id):
-    """The entry and its identity's stack, with the identity's row and all its entries locked, so
-    replays and new changes on one identity never interleave."""
-    entry = history_entry_get(history_id)
-    list(Identity.objects.select_for_update().filter(identity_uuid=entry.identity_uuid).values_list("pk"))
+def _replay(entry, *, target, source, undo):
+    """Check the stack rule and move the identity from the `source` state to the `target` state.
+
+    Locks in the order every writer uses: identities by pk, then the identity's history entries,
+    then the faces by key (a bind holds its identity before its faces and those before the entries
+    it supersedes), so a replay and a concurrent write wait for each other instead of deadlocking.
+    """
+    moves = _face_moves(source["faces"], target["faces"])
+    involved = {entry.identity_uuid} | {owner for move in moves for owner in move[3:] if owner is not None}
+    locked = {
+        identity.identity_uuid: identity
+        for identity in Identity.objects.select_for_update().filter(identity_uuid__in=involved).order_by("pk")
+    }
     stack = list(
         IdentityHistory.objects.select_for_update()
         .filter(identity_uuid=entry.identity_uuid)
@@ -89,7 +95,14 @@ def _entry_for_replay(history_id):
     entry.undone_at, entry.superseded_at = next(
         (item.undone_at, item.superseded_at) for item in stack if item.pk == entry.pk
     )
-    return entry, stack
+    if undo:
+        _ensure_undoable(entry, stack)
+    else:
+        _ensure_redoable(entry, stack)
+    stash_state = BEFORE if undo else AFTER
+    faces_moved = _apply(entry, target=target, source=source, moves=moves, locked=locked, stash_state=stash_state)
+    identity_sync_files_on_commit(*involved)
+    return faces_moved
 
 
 def _ensure_undoable(entry, stack):
@@ -122,16 +135,9 @@ def _ensure_redoable(entry, stack):
         )
 
 
-def _apply(entry, *, target, source, stash_state):
-    """Move the identity from the `source` state to the `target` state; returns the faces moved."""
+def _apply(entry, *, target, source, moves, locked, stash_state):
+    """Write the target state: the identity row, the faces (one UPDATE), the profile image."""
     identity_uuid = entry.identity_uuid
-    moves = _face_moves(source["faces"], target["faces"])
-    involved = {identity_uuid} | {owner for move in moves for owner in move[3:] if owner is not None}
-    # Lock every identity that keeps or receives faces (by pk, the order every writer uses).
-    locked = {
-        identity.identity_uuid: identity
-        for identity in Identity.objects.select_for_update().filter(identity_uuid__in=involved).order_by("pk")
-    }
     current = locked.get(identity_uuid)
     if source["identity"] is None and current is not None:
         raise Conflict(f"Identity {identity_uuid.hex} exists again; it cannot be recreated.", code="history_conflict")
@@ -144,7 +150,6 @@ def _apply(entry, *, target, source, stash_state):
         current.delete()
     if "profile_image" in target:
         _restore_profile_image_on_commit(identity_uuid, entry.history_id, stash_state, target["profile_image"])
-    identity_sync_files_on_commit(*involved)
     return faces_moved
 
 
@@ -181,33 +186,31 @@ def _face_moves(source_groups, target_groups):
     return [(*key, source_owners.get(key), owner) for key, owner in _face_keys(target_groups).items()]
 
 
-_MOVE_SQL = {
+# The moves travel as one JSON parameter: [[file_id, frame, index, from_identity_id, to_identity_id], ...].
+_MOVES = {
     "postgresql": """
-        UPDATE {faces} AS f SET identity_id = m.to_id
-        FROM (
-            SELECT (e->>0)::bigint AS file_id, (e->>1)::integer AS frame_number, (e->>2)::integer AS idx,
-                   (e->>3)::bigint AS from_id, (e->>4)::bigint AS to_id
-            FROM jsonb_array_elements(%s::jsonb) AS e
-        ) AS m
-        WHERE f.media_file_id = m.file_id AND f.frame_number = m.frame_number AND f."index" = m.idx
-          AND f.identity_id IS NOT DISTINCT FROM m.from_id
-    """,
+        SELECT (e->>0)::bigint AS file_id, (e->>1)::integer AS frame_number, (e->>2)::integer AS idx,
+               (e->>3)::bigint AS from_id, (e->>4)::bigint AS to_id
+        FROM jsonb_array_elements(%s::jsonb) AS e""",
     "sqlite": """
-        UPDATE {faces} SET identity_id = m.to_id
-        FROM (
-            SELECT json_extract(e.value, '$[0]') AS file_id, json_extract(e.value, '$[1]') AS frame_number,
-                   json_extract(e.value, '$[2]') AS idx, json_extract(e.value, '$[3]') AS from_id,
-                   json_extract(e.value, '$[4]') AS to_id
-            FROM json_each(%s) AS e
-        ) AS m
-        WHERE {faces}.media_file_id = m.file_id AND {faces}.frame_number = m.frame_number
-          AND {faces}."index" = m.idx AND {faces}.identity_id IS m.from_id
-    """,
+        SELECT json_extract(e.value, '$[0]') AS file_id, json_extract(e.value, '$[1]') AS frame_number,
+               json_extract(e.value, '$[2]') AS idx, json_extract(e.value, '$[3]') AS from_id,
+               json_extract(e.value, '$[4]') AS to_id
+        FROM json_each(%s) AS e""",
 }
+_SAME_FACE = 'f.media_file_id = m.file_id AND f.frame_number = m.frame_number AND f."index" = m.idx'
+_LOCK_SQL = f"""
+    SELECT f.id FROM {{faces}} AS f JOIN ({{moves}}) AS m ON {_SAME_FACE}
+    ORDER BY f.media_file_id, f.frame_number, f."index" FOR UPDATE OF f"""
+_UPDATE_SQL = f"""
+    UPDATE {{faces}} AS f SET identity_id = m.to_id FROM ({{moves}}) AS m
+    WHERE {_SAME_FACE} AND f.identity_id {{is_same_owner}} m.from_id"""
+_IS_SAME_OWNER = {"postgresql": "IS NOT DISTINCT FROM", "sqlite": "IS"}
 
 
 def _move_faces(moves, identity_pks):
-    """One UPDATE for all faces, whatever their number: the moves travel as one JSON parameter.
+    """One UPDATE for all faces, whatever their number (on PostgreSQL preceded by locking them in
+    key order, the order binds lock them in).
 
     A face moves only if its owner is still the one the source state recorded; an owner that no
     longer exists counts as "unbound" on both sides.
@@ -224,9 +227,15 @@ def _move_faces(moves, identity_pks):
         for file_hex, frame_number, index, from_owner, to_owner in moves
         if file_hex in file_pks
     ]
-    sql = _MOVE_SQL[connection.vendor].format(faces=FaceDetection._meta.db_table)
+    parts = {
+        "faces": FaceDetection._meta.db_table,
+        "moves": _MOVES[connection.vendor],
+        "is_same_owner": _IS_SAME_OWNER[connection.vendor],
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(rows)])
+        if connection.features.has_select_for_update:
+            cursor.execute(_LOCK_SQL.format(**parts), [json.dumps(rows)])
+        cursor.execute(_UPDATE_SQL.format(**parts), [json.dumps(rows)])
         return cursor.rowcount
 
 

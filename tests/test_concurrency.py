@@ -8,6 +8,7 @@ from django.http import Http404
 
 from faces.models import FaceDetection
 from history.models import IdentityHistory
+from history.services import history_undo
 from identities.models import Identity
 from identities.selectors import identity_document
 from identities.services import identity_delete, trace_bind
@@ -99,3 +100,24 @@ def test_bind_racing_a_delete_never_leaves_a_face_on_a_deleted_identity(settings
     else:
         assert delete_outcome.faces_unbound == 2 * TRACE_SIZE  # the bind went first
     assert_files_match_database(settings, doomed)
+
+
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_undo_racing_a_bind_of_the_same_faces(settings, round_number):
+    media_file = MediaFileFactory()
+    make_trace(media_file=media_file, trace_id=1, size=TRACE_SIZE)
+    first, second = IdentityFactory(), IdentityFactory()
+    entry = trace_bind(identity_uuid=first.identity_uuid, file_uuid=media_file.file_uuid, trace_id=1, actor="key:a").history
+
+    undo_outcome, bind_outcome = run_together(
+        lambda: history_undo(history_id=entry.history_id, actor="key:a"),
+        lambda: trace_bind(identity_uuid=second.identity_uuid, file_uuid=media_file.file_uuid, trace_id=1, actor="key:b"),
+    )
+
+    assert not isinstance(undo_outcome, Exception), undo_outcome
+    assert not isinstance(bind_outcome, Exception), bind_outcome
+    # Whichever went first, the faces end on the second identity: an undo never takes back faces
+    # that another identity got in the meantime.
+    assert set(FaceDetection.objects.values_list("identity_id", flat=True)) == {second.pk}
+    assert undo_outcome.faces_moved + bind_outcome.rows_affected in (TRACE_SIZE, 2 * TRACE_SIZE)
+    assert_files_match_database(settings, first, second)
