@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from faces.models import FaceDetection, MediaFile
+from faces.models import MediaFile
 from identities.models import Identity
 
 from .models import IdentityHistory

@@ -40,12 +40,10 @@ class HistoryReplay:
     faces_moved: int
 
 
-def history_entry_get(history_id, *, queryset=None):
+def history_entry_get(history_id):
     """The entry for a path parameter (dashed or hex), or 404."""
     parsed = parse_uuid(history_id)
-    entry = None
-    if parsed is not None:
-        entry = (queryset if queryset is not None else IdentityHistory.objects).filter(history_id=parsed).first()
+    entry = IdentityHistory.objects.filter(history_id=parsed).first() if parsed is not None else None
     if entry is None:
         raise Http404(f"No history entry {history_id}.")
     return entry

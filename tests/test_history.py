@@ -6,7 +6,7 @@ import pytest
 from faces.models import FaceDetection
 from history.models import IdentityHistory
 from identities.models import Identity
-from tests.factories import FaceFactory, IdentityFactory, MediaFileFactory, image_bytes, image_upload, make_trace
+from tests.factories import FaceFactory, IdentityFactory, MediaFileFactory, image_upload, make_trace
 
 # Real commits: identity.json and profile images follow the database through on_commit callbacks.
 pytestmark = pytest.mark.django_db(transaction=True)
