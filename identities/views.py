@@ -1,4 +1,6 @@
 """The curator console's identity pages. Reads use the selectors, writes the services."""
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -67,6 +69,10 @@ def identity_detail_view(request, identity_uuid):
     traces = identity_trace_page(identity, page=trace_page_number, page_size=TRACES_PER_PAGE)
     chunks = identity_chunk_page(identity, page=chunk_page_number, page_size=CHUNKS_PER_PAGE)
     history = history_page(identity.identity_uuid, page=history_page_number, page_size=HISTORY_PER_PAGE)
+    files = identity_file_summaries(identity)
+    file_names = {file["file_uuid"]: file["file_name"] for file in files}
+    for trace in traces.rows:
+        trace["file_name"] = file_names.get(trace["file_uuid"], trace["file_uuid"].hex)
     merge_query = request.GET.get("merge_q", "").strip()
     return render(
         request,
@@ -74,7 +80,8 @@ def identity_detail_view(request, identity_uuid):
         {
             "identity": identity,
             "summary": identity_face_summary(identity),
-            "files": identity_file_summaries(identity),
+            "files": files,
+            "metadata_json": json.dumps(identity.metadata, indent=2, ensure_ascii=False),
             "traces": traces,
             "traces_pager": pager(page=trace_page_number, page_size=TRACES_PER_PAGE, total=traces.total, name="traces"),
             "chunks": chunks,
