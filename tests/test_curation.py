@@ -272,6 +272,7 @@ def test_bind_face_already_bound_to_the_identity_changes_nothing(api):
     )
     assert response.status_code == 200
     assert response.json()["data"] == {"rows_affected": 0, "history_id": None}
+    assert response.json()["message"].startswith("Nothing changed: bound face")
     assert not IdentityHistory.objects.exists()
 
 

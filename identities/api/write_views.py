@@ -129,7 +129,10 @@ class IdentityProfileImageView(IdentityApiView):
 
 
 def _binding_response(change, message):
+    """`history_id` is null, and the message says so, when no face changed (nothing was recorded)."""
     history_id = str(change.history.history_id) if change.history else None
+    if not change.rows_affected:
+        message = f"Nothing changed: {message[0].lower()}{message[1:]} already"
     return Response(
         {"success": True, "message": message, "data": {"rows_affected": change.rows_affected, "history_id": history_id}}
     )
@@ -200,6 +203,4 @@ class IdentityUnbindView(IdentityApiView):
             actor=actor_for(request),
         )
         what = f"trace {body['trace_id']}" if "trace_id" in body else f"face {frame_number}_{index}"
-        return _binding_response(
-            change, f"Unbound {what} of {body['file_uuid'].hex} from {change.identity.name}"
-        )
+        return _binding_response(change, f"Unbound {what} of {body['file_uuid'].hex} from {change.identity.name}")
