@@ -2,9 +2,11 @@
 
 With `MOMENTRY_MONGO_URL` set, a pymongo `MongoClient` on that server (database
 `MOMENTRY_MONGO_DB`). Without it, montydb, an embedded engine that speaks the same collection API,
-keeps the collection under `MOMENTRY_EMBEDDED_MONGO_DIR`. montydb is used with its SQLite storage:
-every write is its own committed SQLite transaction (`synchronous=FULL`), so a record survives the
-process being killed; its flat-file storage keeps writes in memory until the client is closed.
+keeps the collection under `MOMENTRY_EMBEDDED_MONGO_DIR`. montydb (maintained, pure Python) is used
+with its SQLite storage: every write is its own committed SQLite transaction (`synchronous=FULL`)
+and every read goes to the file, so a record survives the process being killed and several worker
+processes share one store. Its flat-file storage instead rewrites the whole file in place on each
+write from a cache private to each process, so two workers would overwrite each other's records.
 
 The merge code uses only what both engines do alike: `insert_one`, `find_one`, `find` with a filter,
 `sort`, `skip` and `limit`, `update_one` with `$set`, `count_documents`, and `create_index` (a no-op
