@@ -467,3 +467,17 @@ def test_history_malformed_parameters_are_400(api, query):
 def test_history_needs_the_identity_scope(make_client):
     assert make_client(scopes=["file"]).get("/api/v1/identity/merge/history").status_code == 403
     assert make_client(scopes=["identity"], read_only=True).get("/api/v1/identity/merge/history").status_code == 200
+
+
+@pytest.mark.parametrize("face_count", [3, 120])
+def test_merge_and_undo_take_the_same_statements_whatever_the_number_of_faces(
+    api, face_count, django_assert_max_num_queries
+):
+    film = MediaFileFactory()
+    source, target = StrangerFactory(), IdentityFactory()
+    for trace_id in range(face_count // 3):
+        make_trace(media_file=film, trace_id=trace_id, size=3, identity=source, first_frame=trace_id * 10)
+    with django_assert_max_num_queries(20):
+        merge_id = merge(api, source, target).json()["data"]["merge_id"]
+    with django_assert_max_num_queries(20):
+        assert undo(api, merge_id).json()["data"]["faces_reverted"] == face_count

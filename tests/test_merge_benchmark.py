@@ -1,0 +1,25 @@
+"""The merge benchmark command runs end to end and leaves nothing behind (no timing is asserted)."""
+import io
+
+import pytest
+from django.core.management import call_command
+
+from faces.models import FaceDetection, MediaFile
+from history.models import MergeOperation
+from identities.models import Identity
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("merge_store")]
+
+
+def test_merge_benchmark_prints_each_size_and_cleans_up(merge_store, settings):
+    out = io.StringIO()
+    call_command("merge_benchmark", faces=[30, 90], trace_length=7, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("traces of 7 frames")
+    assert [line.split()[0] for line in lines[2:]] == ["30", "90"]
+    assert all(line.count("x") == 2 for line in lines[2:])
+    assert not Identity.objects.exists() and not FaceDetection.objects.exists() and not MediaFile.objects.exists()
+    assert not MergeOperation.objects.exists()
+    assert merge_store.count_documents({}) == 0
+    identities_dir = settings.MOMENTRY_OUTPUT_DIR / "identities"
+    assert not identities_dir.exists() or not any(identities_dir.iterdir())
