@@ -21,26 +21,40 @@ COLLECTION_NAME = "merge_history"
 EMBEDDED_DATABASE = "momentry"
 INDEXES = ("source_uuid", "target_uuid", "state", [("merged_at", -1)])
 
-_clients = {}
+# pymongo clients are thread-safe: one per server URL and database. A montydb client is not: its
+# SQLite engine keeps the connection of the operation in progress on the client, so two threads
+# would run on each other's connection. Each thread gets its own (they open a connection per
+# operation, so a client is cheap and holds nothing between operations).
+_shared_clients = {}
+_thread_clients = threading.local()
 _clients_lock = threading.Lock()
 
 
+def _clients_for(url):
+    if url:
+        return _shared_clients
+    if not hasattr(_thread_clients, "clients"):
+        _thread_clients.clients = {}
+    return _thread_clients.clients
+
+
 def merge_history_collection():
-    """The collection for the current settings; one client per server URL and database, or directory."""
+    """The collection for the current settings (read at each call, so a changed setting applies)."""
     url = settings.MOMENTRY_MONGO_URL
     if url:
         database = settings.MOMENTRY_MONGO_DB
-        key = ("mongo", url, database)
+        key = (url, database)
     else:
         database = EMBEDDED_DATABASE
-        key = ("embedded", str(Path(settings.MOMENTRY_EMBEDDED_MONGO_DIR).resolve()), database)
+        key = (str(Path(settings.MOMENTRY_EMBEDDED_MONGO_DIR).resolve()), database)
+    clients = _clients_for(url)
     with _clients_lock:
-        client = _clients.get(key)
+        client = clients.get(key)
         if client is None:
-            client = _mongo_client(url) if url else _embedded_client(key[1])
+            client = _mongo_client(url) if url else _embedded_client(key[0])
             for index in INDEXES:
                 client[database][COLLECTION_NAME].create_index(index)
-            _clients[key] = client
+            clients[key] = client
     return client[database][COLLECTION_NAME]
 
 
@@ -60,9 +74,10 @@ def _embedded_client(directory):
 
 
 def close_clients():
-    """Close every client (at shutdown, and in tests that restart the store)."""
+    """Close the server clients and this thread's embedded ones (at shutdown; tests that restart)."""
     with _clients_lock:
-        clients = list(_clients.values())
-        _clients.clear()
+        clients = [*_shared_clients.values(), *_clients_for("").values()]
+        _shared_clients.clear()
+        _clients_for("").clear()
     for client in clients:
         client.close()

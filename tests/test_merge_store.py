@@ -4,6 +4,7 @@ embedded engine keeps its data on disk across restarts and kills; face keys stay
 import os
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 
 import bson
@@ -119,3 +120,26 @@ def test_100k_scattered_faces_keep_the_record_far_below_16_mb():
     groups, count = merges.face_key_groups(rows)
     assert count == 100_000
     assert len(bson.encode({"faces": groups})) < 2 * 1024 * 1024
+
+
+def test_the_embedded_store_serves_threads_at_once(merge_store):
+    """montydb's SQLite engine keeps the connection of the operation in progress on the client, so
+    a threaded server needs one client per thread; many threads writing and reading at once work."""
+    errors = []
+
+    def work(thread_number):
+        try:
+            for n in range(15):
+                collection = mongo.merge_history_collection()
+                collection.insert_one({"_id": f"{thread_number}-{n}", "state": "applied"})
+                assert collection.find_one({"_id": f"{thread_number}-{n}"})["state"] == "applied"
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(number,)) for number in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert merge_store.count_documents({}) == 90
