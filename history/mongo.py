@@ -70,7 +70,13 @@ def _embedded_client(directory):
     Path(directory).mkdir(parents=True, exist_ok=True)
     if not (Path(directory) / ".monty.storage").exists():
         set_storage(directory, storage="sqlite", use_bson=True)
-    return MontyClient(directory, tz_aware=True, synchronous="FULL")
+    client = MontyClient(directory, tz_aware=True, synchronous="FULL")
+    # montydb creates a collection's table at its first write, racing any thread that writes at the
+    # same moment ("no such table"); creating it here, under the clients' lock, settles that.
+    database = client[EMBEDDED_DATABASE]
+    if COLLECTION_NAME not in database.list_collection_names():
+        database.create_collection(COLLECTION_NAME)
+    return client
 
 
 def close_clients():
