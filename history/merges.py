@@ -49,6 +49,7 @@ from .recording import identity_row
 logger = logging.getLogger(__name__)
 
 PENDING, APPLIED, ABORTED = "pending", "applied", "aborted"
+MERGE, UNDO, REDO = MergeOperation.Kind.MERGE, MergeOperation.Kind.UNDO, MergeOperation.Kind.REDO
 MERGED_INTO = "merged_into"
 ALIASES = "aliases"
 # Keys of the source's metadata that are not deep-merged: aliases are merged on their own, and
@@ -161,7 +162,8 @@ def faces_move_ranges(ranges, *, from_id, to_id):
     if not ranges:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(_MOVE_RANGES_SQL[connection.vendor].format(faces=_faces_table()), [to_id, json.dumps(ranges), from_id])
+        sql = _MOVE_RANGES_SQL[connection.vendor].format(faces=_faces_table())
+        cursor.execute(sql, [to_id, json.dumps(ranges), from_id])
         return cursor.fetchall()
 
 
@@ -229,7 +231,7 @@ def metadata_merge(target_metadata, source_metadata):
     if isinstance(source_aliases, list) and isinstance(target_aliases, list):
         known = {(alias.get("locale"), alias.get("name")) for alias in target_aliases if isinstance(alias, dict)}
         for alias in source_aliases:
-            if not isinstance(alias, dict) or not isinstance(alias.get("locale"), str) or not isinstance(alias.get("name"), str):
+            if not isinstance(alias, dict) or not all(isinstance(alias.get(key), str) for key in ("locale", "name")):
                 continue
             if (alias["locale"], alias["name"]) in known:
                 continue
@@ -297,7 +299,11 @@ def merge_apply(*, source, target, keep_history, merge_id, now):
         source_metadata = source.metadata if isinstance(source.metadata, dict) else {}
         source.metadata = {
             **source_metadata,
-            MERGED_INTO: {"uuid": target.identity_uuid.hex, "at": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "merge_id": str(merge_id)},
+            MERGED_INTO: {
+                "uuid": target.identity_uuid.hex,
+                "at": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "merge_id": str(merge_id),
+            },
         }
         source.status = IdentityStatus.MERGED
         source.updated_at = now
@@ -434,7 +440,7 @@ def lock_merge(merge_id):
 
 def _pending_operation(record):
     if record["state"] == PENDING:
-        return record["merge_id"], MergeOperation.Kind.MERGE
+        return record["merge_id"], MERGE
     if record.get("pending"):
         return record["pending"]["operation_id"], record["pending"]["kind"]
     return None
@@ -463,7 +469,9 @@ def operation_complete(*, merge_id, operation_id):
             if record is not None:
                 _finish(collection, record, operation_id, committed=True)
     except Exception:
-        logger.exception("Merge %s: operation %s committed; its record stays pending until read.", merge_id, operation_id)
+        logger.exception(
+            "Merge %s: operation %s committed; its record stays pending until read.", merge_id, operation_id
+        )
 
 
 def _settle(collection, record):
@@ -520,7 +528,7 @@ def merge_history_page(params, *, source_uuid=None, target_uuid=None, merge_id=N
     """Committed merges, newest first, filtered; pending records are settled before counting."""
     page, page_size = page_params(params, default_size=default_size)
     collection = merge_history_collection()
-    for record in list(collection.find({"state": PENDING})) + list(collection.find({"pending": {"$ne": None}})):
+    for record in list(collection.find({"$or": [{"state": PENDING}, {"pending": {"$ne": None}}]})):
         _settle(collection, record)
     query = {"state": APPLIED}
     if source_uuid is not None:

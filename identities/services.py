@@ -751,12 +751,20 @@ def identity_merge(*, identity_uuid, into_uuid, keep_history=True, actor):
             raise Http404(f"No identity with uuid {target_uuid.hex} to merge into.")
         _ensure_mergeable(source, target)
         now = merges.merge_clock()
-        merges.operation_begin(operation_id=merge_id, merge_id=merge_id, kind=merges.MergeOperation.Kind.MERGE)
+        merges.operation_begin(operation_id=merge_id, merge_id=merge_id, kind=merges.MERGE)
         source_name = source.name
-        applied = merges.merge_apply(source=source, target=target, keep_history=keep_history, merge_id=merge_id, now=now)
+        applied = merges.merge_apply(
+            source=source, target=target, keep_history=keep_history, merge_id=merge_id, now=now
+        )
         merges.record_insert_pending(
             merges.new_record(
-                merge_id=merge_id, source=source, target=target, keep_history=keep_history, actor=actor, now=now, applied=applied
+                merge_id=merge_id,
+                source=source,
+                target=target,
+                keep_history=keep_history,
+                actor=actor,
+                now=now,
+                applied=applied,
             )
         )
         identity_sync_files_on_commit(source_uuid, target_uuid)
@@ -788,13 +796,15 @@ def merge_undo(*, merge_id, actor):
         if record["keep_history"] and source is None:
             raise ValidationError(f"The merged identity {record['source_uuid']} no longer exists.")
         if not record["keep_history"] and source is not None:
-            raise ValidationError(f"An identity with uuid {record['source_uuid']} exists again; it cannot be recreated.")
-        merges.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merges.MergeOperation.Kind.UNDO)
+            raise ValidationError(
+                f"An identity with uuid {record['source_uuid']} exists again; it cannot be recreated."
+            )
+        merges.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merges.UNDO)
         undone = merges.undo_apply(record=record, source=source, target=target, now=now)
         merges.record_begin_operation(
             merge_id=record["merge_id"],
             operation_id=operation_id,
-            kind=merges.MergeOperation.Kind.UNDO,
+            kind=merges.UNDO,
             undone=False,
             changes={
                 "undone": True,
@@ -817,12 +827,13 @@ def merge_redo(*, merge_id, actor):
         record, source, target = _merge_for_replay(merge_id)
         if not record["undone"]:
             raise ValidationError(f"Merge {record['merge_id']} is not undone; there is nothing to redo.")
-        for identity, role, identity_uuid in ((source, "merged", record["source_uuid"]), (target, "target", record["target_uuid"])):
-            if identity is None:
-                raise ValidationError(f"The {role} identity {identity_uuid} no longer exists.")
+        if source is None:
+            raise ValidationError(f"The merged identity {record['source_uuid']} no longer exists.")
+        if target is None:
+            raise ValidationError(f"The target identity {record['target_uuid']} no longer exists.")
         _ensure_mergeable(source, target)
         now = merges.merge_clock()
-        merges.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merges.MergeOperation.Kind.REDO)
+        merges.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merges.REDO)
         source_name = source.name
         applied = merges.merge_apply(
             source=source, target=target, keep_history=record["keep_history"], merge_id=record["merge_id"], now=now
@@ -830,7 +841,7 @@ def merge_redo(*, merge_id, actor):
         merges.record_begin_operation(
             merge_id=record["merge_id"],
             operation_id=operation_id,
-            kind=merges.MergeOperation.Kind.REDO,
+            kind=merges.REDO,
             undone=True,
             changes={
                 **applied.fields,

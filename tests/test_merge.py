@@ -185,7 +185,8 @@ def test_merge_of_an_identity_without_faces_or_metadata(api):
 )
 def test_mergeinto_bad_body_changes_nothing(api, cast, world_state, body, status, message_part):
     before = world_state()
-    body = {key: value for key, value in {"into_uuid": cast["target"].identity_uuid.hex, **body}.items() if value != "MISSING"}
+    body = {"into_uuid": cast["target"].identity_uuid.hex, **body}
+    body = {key: value for key, value in body.items() if value != "MISSING"}
     response = api.post(f"/api/v1/identity/{cast['source'].identity_uuid.hex}/mergeinto", body, format="json")
     assert response.status_code == status, response.json()
     assert response.json()["success"] is False and message_part in response.json()["error"]["message"]
@@ -477,7 +478,32 @@ def test_merge_and_undo_take_the_same_statements_whatever_the_number_of_faces(
     source, target = StrangerFactory(), IdentityFactory()
     for trace_id in range(face_count // 3):
         make_trace(media_file=film, trace_id=trace_id, size=3, identity=source, first_frame=trace_id * 10)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(26):
         merge_id = merge(api, source, target).json()["data"]["merge_id"]
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(26):
         assert undo(api, merge_id).json()["data"]["faces_reverted"] == face_count
+
+
+def test_schema_describes_the_merge_endpoints(api):
+    schema = api.get("/api/v1/schema/?format=json").json()
+    operations = {
+        ("/api/v1/identity/{identity_uuid}/mergeinto", "post"): "identity_merge_into",
+        ("/api/v1/identity/merge/{merge_id}/undo", "post"): "identity_merge_undo",
+        ("/api/v1/identity/merge/{merge_id}/redo", "post"): "identity_merge_redo",
+        ("/api/v1/identity/merge/history", "get"): "identity_merge_history",
+    }
+    for (path, method), operation_id in operations.items():
+        assert schema["paths"][path][method]["operationId"] == operation_id
+    components = schema["components"]["schemas"]
+    request = components["MergeIntoRequestRequest"]
+    assert set(request["properties"]) == {"into_uuid", "keep_history"} and request["required"] == ["into_uuid"]
+    history = schema["paths"]["/api/v1/identity/merge/history"]["get"]
+    assert {"source_uuid", "target_uuid", "merge_id", "undone", "page", "page_size"} == {
+        parameter["name"] for parameter in history["parameters"] if parameter["in"] == "query"
+    }
+    row = components["MergeHistoryRow"]["properties"]
+    assert {"merge_id", "source_name", "target_name", "faces_transferred", "merged_at", "undo_deadline", "undone",
+            "undo_expired"} <= set(row)
+    undo_data = components["MergeUndoData"]["properties"]
+    assert {"source_identity_restored", "faces_reverted", "faces_not_reverted", "aliases_removed_from_target",
+            "metadata_fields_removed_from_target"} <= set(undo_data)

@@ -89,10 +89,10 @@ def test_a_reader_of_a_pending_record_waits_for_the_transaction_in_flight(pair, 
 def test_merging_two_identities_into_each_other_at_once_merges_one_way(pair, round_number):
     source, target = pair
     outcomes = {}
-    threads = [
-        in_thread(lambda: identity_merge(identity_uuid=source.identity_uuid, into_uuid=target.identity_uuid, actor="a"), outcomes, "a"),
-        in_thread(lambda: identity_merge(identity_uuid=target.identity_uuid, into_uuid=source.identity_uuid, actor="b"), outcomes, "b"),
-    ]
+    def merging(one, other):
+        return lambda: identity_merge(identity_uuid=one.identity_uuid, into_uuid=other.identity_uuid, actor="key:a")
+
+    threads = [in_thread(merging(source, target), outcomes, "a"), in_thread(merging(target, source), outcomes, "b")]
     for thread in threads:
         thread.join()
 

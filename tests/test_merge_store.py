@@ -29,7 +29,8 @@ def test_the_collection_operations_the_merge_code_uses(merge_store):
     merge_store.insert_one(record("a", minutes=0, source_uuid="s1"))
     merge_store.insert_one(record("b", minutes=2, source_uuid="s2", undone=True))
     merge_store.insert_one(record("c", minutes=1, source_uuid="s1", state="pending"))
-    merge_store.insert_one(record("d", minutes=2, pending={"operation_id": "op", "kind": "undo", "changes": {"undone": True}}))
+    undo_in_flight = {"operation_id": "op", "kind": "undo", "changes": {"undone": True}}
+    merge_store.insert_one(record("d", minutes=2, pending=undo_in_flight))
 
     found = merge_store.find_one({"_id": "a"})
     assert found["merged_at"] == T0 and found["merged_at"].utcoffset() == timedelta(0)
@@ -110,7 +111,8 @@ def test_face_keys_round_trip_as_compact_runs():
         {"file_uuid": other.file_uuid.hex, "keys": "7_0"},
     ]
     ranges = merges.face_key_ranges(groups)
-    assert {(file_id, frame, index) for file_id, first, last, index in ranges for frame in range(first, last + 1)} == set(rows)
+    expanded = {(file_id, frame, index) for file_id, first, last, index in ranges for frame in range(first, last + 1)}
+    assert expanded == set(rows)
 
 
 @pytest.mark.django_db

@@ -60,7 +60,8 @@ class Command(BaseCommand):
             self.bare_update(from_id=target.pk, to_id=source.pk)
 
             started = time.perf_counter()
-            merge_id = identity_merge(identity_uuid=source.identity_uuid, into_uuid=target.identity_uuid, actor=ACTOR).merge_id
+            merged = identity_merge(identity_uuid=source.identity_uuid, into_uuid=target.identity_uuid, actor=ACTOR)
+            merge_id = merged.merge_id
             merge = time.perf_counter() - started
 
             started = time.perf_counter()
