@@ -714,11 +714,15 @@ def _merge_pair_for_update(source_uuid, target_uuid):
 
 def _ensure_mergeable(source, target):
     if source.pk == target.pk:
-        raise ValidationError("An identity cannot be merged into itself.")
+        raise ServiceError("An identity cannot be merged into itself.", code="merge_into_itself")
     if source.status == IdentityStatus.MERGED:
-        raise ValidationError(f"Identity {source.identity_uuid.hex} is already merged into another identity.")
+        raise ServiceError(
+            f"Identity {source.identity_uuid.hex} is already merged into another identity.", code="already_merged"
+        )
     if target.status == IdentityStatus.MERGED:
-        raise ValidationError(f"Cannot merge into {target.identity_uuid.hex}: it is merged into another identity.")
+        raise ServiceError(
+            f"Cannot merge into {target.identity_uuid.hex}: it is merged into another identity.", code="target_merged"
+        )
 
 
 def _merge_result(merge_id, source_name, target_name, keep_history, applied):
@@ -786,18 +790,20 @@ def merge_undo(*, merge_id, actor):
         record, source, target = _merge_for_replay(merge_id)
         now = merges.merge_clock()
         if record["undone"]:
-            raise ValidationError(f"Merge {record['merge_id']} is already undone.")
+            raise ServiceError(f"Merge {record['merge_id']} is already undone.", code="merge_already_undone")
         if merges.merge_is_expired(record, now):
-            raise ValidationError(
-                f"The undo deadline of merge {record['merge_id']} passed at {record['undo_deadline'].isoformat()}."
+            raise ServiceError(
+                f"The undo deadline of merge {record['merge_id']} passed at {record['undo_deadline'].isoformat()}.",
+                code="merge_undo_expired",
             )
         if target is None:
-            raise ValidationError(f"The target identity {record['target_uuid']} no longer exists.")
+            raise ServiceError(f"The target identity {record['target_uuid']} no longer exists.", code="identity_gone")
         if record["keep_history"] and source is None:
-            raise ValidationError(f"The merged identity {record['source_uuid']} no longer exists.")
+            raise ServiceError(f"The merged identity {record['source_uuid']} no longer exists.", code="identity_gone")
         if not record["keep_history"] and source is not None:
-            raise ValidationError(
-                f"An identity with uuid {record['source_uuid']} exists again; it cannot be recreated."
+            raise ServiceError(
+                f"An identity with uuid {record['source_uuid']} exists again; it cannot be recreated.",
+                code="identity_exists",
             )
         merges.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merges.UNDO)
         undone = merges.undo_apply(record=record, source=source, target=target, now=now)
@@ -826,11 +832,13 @@ def merge_redo(*, merge_id, actor):
     with transaction.atomic(durable=True):
         record, source, target = _merge_for_replay(merge_id)
         if not record["undone"]:
-            raise ValidationError(f"Merge {record['merge_id']} is not undone; there is nothing to redo.")
+            raise ServiceError(
+                f"Merge {record['merge_id']} is not undone; there is nothing to redo.", code="merge_not_undone"
+            )
         if source is None:
-            raise ValidationError(f"The merged identity {record['source_uuid']} no longer exists.")
+            raise ServiceError(f"The merged identity {record['source_uuid']} no longer exists.", code="identity_gone")
         if target is None:
-            raise ValidationError(f"The target identity {record['target_uuid']} no longer exists.")
+            raise ServiceError(f"The target identity {record['target_uuid']} no longer exists.", code="identity_gone")
         _ensure_mergeable(source, target)
         now = merges.merge_clock()
         merges.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merges.REDO)

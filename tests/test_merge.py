@@ -210,7 +210,7 @@ def test_merge_into_itself_into_a_merged_identity_or_of_a_merged_identity_is_400
     source, target = cast["source"], cast["target"]
     third = IdentityFactory()
     response = merge(api, source, source)
-    assert response.status_code == 400 and "itself" in response.json()["error"]["message"]
+    assert response.status_code == 400 and response.json()["error"]["code"] == "merge_into_itself"
     assert merge(api, source, target).status_code == 200
     before = world_state()
     into_merged = merge(api, third, source)
@@ -328,7 +328,8 @@ def test_undo_window_is_24_hours_on_a_controllable_clock(api, cast):
         assert history["undo_deadline"] == "2026-05-28T10:00:00Z"
         assert history["undo_expired"] is True
         expired = undo(api, merge_id)
-    assert expired.status_code == 400 and "deadline" in expired.json()["error"]["message"]
+    assert expired.status_code == 400
+    assert expired.json()["error"]["code"] == "merge_undo_expired" and "deadline" in expired.json()["error"]["message"]
     assert cast["source"].faces.count() == 0
     with mock.patch("django.utils.timezone.now", return_value=T0 + timedelta(hours=24)):
         assert api.get("/api/v1/identity/merge/history").json()["results"][0]["undo_expired"] is False
@@ -352,11 +353,11 @@ def test_undo_and_redo_refusals(api, cast, world_state):
     source, target = cast["source"], cast["target"]
     merge_id = merge(api, source, target).json()["data"]["merge_id"]
     not_undone = redo(api, merge_id)
-    assert not_undone.status_code == 400 and "not undone" in not_undone.json()["error"]["message"]
+    assert not_undone.status_code == 400 and not_undone.json()["error"]["code"] == "merge_not_undone"
     assert undo(api, merge_id).status_code == 200
     before = world_state()
     twice = undo(api, merge_id)
-    assert twice.status_code == 400 and "already undone" in twice.json()["error"]["message"]
+    assert twice.status_code == 400 and twice.json()["error"]["code"] == "merge_already_undone"
     for bad in (str(uuid.uuid4()), uuid.uuid4().hex, "not-a-merge", "1"):
         assert undo(api, bad).status_code == 404
         assert redo(api, bad).status_code == 404

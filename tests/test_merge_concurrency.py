@@ -3,7 +3,6 @@ import threading
 from unittest import mock
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
 
@@ -12,6 +11,7 @@ from history import merges
 from history.models import MergeOperation
 from identities.models import Identity
 from identities.services import identity_merge, merge_undo
+from momentry.api.exceptions import ServiceError
 from tests.factories import IdentityFactory, MediaFileFactory, make_trace
 
 pytestmark = [
@@ -96,7 +96,7 @@ def test_merging_two_identities_into_each_other_at_once_merges_one_way(pair, rou
     for thread in threads:
         thread.join()
 
-    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, ValidationError)]
+    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, ServiceError)]
     merged = [outcome for outcome in outcomes.values() if not isinstance(outcome, Exception)]
     assert len(refused) == 1 and len(merged) == 1, outcomes
     assert Identity.objects.filter(status="merged").count() == 1
@@ -113,9 +113,9 @@ def test_two_undos_of_one_merge_at_once_undo_it_once(pair):
         thread.join()
 
     done = [outcome for outcome in outcomes.values() if not isinstance(outcome, Exception)]
-    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, ValidationError)]
+    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, ServiceError)]
     assert len(done) == 1 and len(refused) == 1, outcomes
-    assert "already undone" in refused[0].messages[0]
+    assert refused[0].code == "merge_already_undone"
     assert done[0].undone.faces_reverted == 20
     assert FaceDetection.objects.filter(identity=source).count() == 20
     assert FaceDetection.objects.filter(identity=target).count() == 10
