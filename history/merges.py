@@ -15,10 +15,10 @@ unless the row exists; the unique key makes that insert wait for a transaction s
 the outcome read is final. Every write to an existing record holds the lock of the merge's own
 row (`operation_id == merge_id`), so montydb's read-modify-write updates never interleave.
 
-What undo keeps (decided here, documented in the README): faces return only if the merge (or the
-last redo) moved them and they are still on the target; the aliases the merge added (tagged
-`source: "merge"`) are removed one for one; a metadata path the merge added is removed only while
-its value is still the one the merge put there, so a value edited by hand stays. The merge adds
+What undo keeps (decided here): faces return only if the merge (or the last redo) moved them and
+they are still on the target; the aliases the merge added (tagged `source: "merge"`) are removed
+one for one; a metadata path the merge added is removed only while its value is still the one the
+merge put there, so a value edited by hand stays. The merge adds
 only what the target lacks (the target's values win), recording the highest path it added, so
 `metadata_fields_added_paths` lists `tmdb.birthday` when the target had `tmdb`, and `tmdb` when
 it had none.
@@ -373,12 +373,11 @@ def undo_apply(*, record, source, target, now):
     not_reverted = _expand(ranges) - set(reverted) if len(reverted) < record["faces_transferred"] else set()
     faces_missing = record["faces_transferred"] - len(reverted) - len(not_reverted)
     listed = sorted(not_reverted)[:FACES_MOVED_AWAY_LISTED]
-    added = [(path, value) for path, value in json.loads(record["metadata_added"])]
     target.metadata, aliases_removed, fields_removed = metadata_unmerge(
         target.metadata,
         aliases_added=record["aliases_added"],
         aliases_key_created=record["aliases_key_created"],
-        added=added,
+        added=json.loads(record["metadata_added"]),
     )
     target.updated_at = now
     target.save(update_fields=["metadata", "updated_at"])
