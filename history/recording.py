@@ -15,9 +15,11 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from faces.models import MediaFile
+from identities import storage
 from identities.models import Identity
 
 from .models import IdentityHistory
@@ -80,10 +82,19 @@ def snapshot(identity, *, faces=(), **extra):
 
 
 def history_record(*, identity_uuid, action, before, after, actor, history_id=None):
-    """Record one write; a new change drops the identity's undone entries from the redo stack."""
-    IdentityHistory.objects.filter(
-        identity_uuid=identity_uuid, undone_at__isnull=False, superseded_at__isnull=True
-    ).update(superseded_at=timezone.now())
+    """Record one write; a new change drops the identity's undone entries from the redo stack.
+
+    A dropped entry stays undone for good, so the image kept for its redo (its `after` state)
+    goes too, once the change has committed.
+    """
+    dropped = list(
+        IdentityHistory.objects.filter(
+            identity_uuid=identity_uuid, undone_at__isnull=False, superseded_at__isnull=True
+        ).values_list("history_id", flat=True)
+    )
+    if dropped:
+        IdentityHistory.objects.filter(history_id__in=dropped).update(superseded_at=timezone.now())
+        transaction.on_commit(lambda: [discard_stash(dropped_id, state=AFTER) for dropped_id in dropped])
     return IdentityHistory.objects.create(
         history_id=history_id or uuid.uuid4(),
         identity_uuid=identity_uuid,
@@ -115,9 +126,35 @@ def stash_profile_image(history_id, state, *, source=None, file_name=None, data=
     return file_name
 
 
-def discard_stash(history_id):
-    """Drop the stash of an entry that was never committed."""
-    shutil.rmtree(stash_dir(history_id), ignore_errors=True)
+def current_profile_image(identity_uuid):
+    """The file holding the identity's profile image as the committed history has it, or None.
+
+    Read from the stash of the entry that set it rather than from `{output}`: the image of a write
+    that has just committed is installed after its commit and may not be in place yet. An identity
+    whose image no recorded write changed has the file in its directory, if any.
+    """
+    touching = IdentityHistory.objects.filter(identity_uuid=identity_uuid, after_snapshot__has_key="profile_image")
+    applied = (
+        touching.filter(undone_at__isnull=True)
+        .order_by("-id")
+        .values_list("history_id", "after_snapshot__profile_image")
+        .first()
+    )
+    if applied is not None:
+        return _stashed(*applied, state=AFTER)
+    oldest = touching.order_by("id").values_list("history_id", "before_snapshot__profile_image").first()
+    if oldest is not None:
+        return _stashed(*oldest, state=BEFORE)
+    return storage.profile_image_path(identity_uuid)
+
+
+def _stashed(history_id, file_name, *, state):
+    return stash_path(history_id, state, file_name) if file_name else None
+
+
+def discard_stash(history_id, *, state=None):
+    """Drop what an entry kept (for one state only, or all of it for an entry never committed)."""
+    shutil.rmtree(stash_dir(history_id) / state if state else stash_dir(history_id), ignore_errors=True)
 
 
 @contextmanager

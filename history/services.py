@@ -22,11 +22,7 @@ from django.utils import timezone
 
 from faces.models import FaceDetection, MediaFile
 from identities.models import Identity
-from identities.services import (
-    identity_sync_files_on_commit,
-    remove_profile_images,
-    write_profile_image,
-)
+from identities.services import identity_sync_files_on_commit, profile_image_sync_on_commit
 from momentry.api.exceptions import Conflict
 from momentry.api.params import parse_uuid
 
@@ -147,7 +143,8 @@ def _apply(entry, *, target, source, moves, locked, stash_state):
     if target["identity"] is None:
         current.delete()
     if "profile_image" in target:
-        _restore_profile_image_on_commit(identity_uuid, entry.history_id, stash_state, target["profile_image"])
+        _ensure_stashed(entry.history_id, stash_state, target["profile_image"])
+        profile_image_sync_on_commit(identity_uuid=identity_uuid, history_id=entry.history_id, state=stash_state)
     return faces_moved
 
 
@@ -237,12 +234,10 @@ def _move_faces(moves, identity_pks):
         return cursor.rowcount
 
 
-def _restore_profile_image_on_commit(identity_uuid, history_id, stash_state, file_name):
+def _ensure_stashed(history_id, stash_state, file_name):
+    """Refuse the replay, rather than lose the image, when the image it needs is gone."""
     if file_name is None:
-        transaction.on_commit(lambda: remove_profile_images(identity_uuid))
         return
     stashed = stash_path(history_id, stash_state, file_name)
     if not stashed.is_file():
         raise Conflict(f"The profile image kept for history entry {history_id} is missing from {stashed.parent}.")
-    data = stashed.read_bytes()
-    transaction.on_commit(lambda: write_profile_image(identity_uuid, file_name, data))

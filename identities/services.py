@@ -10,12 +10,13 @@ import io
 import logging
 import re
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
@@ -24,15 +25,18 @@ from rest_framework import status as http_status
 from faces.models import FaceDetection, MediaFile
 from faces.selectors import media_file_get
 from history import merges
+from history.models import IdentityHistory
 from history.recording import (
     AFTER,
     BEFORE,
+    current_profile_image,
     discard_stash_on_failure,
     face_groups,
     group_owner_uuids,
     history_record,
     locked_face_rows,
     snapshot,
+    stash_path,
     stash_profile_image,
 )
 from momentry.api.exceptions import Conflict, ServiceError
@@ -44,13 +48,31 @@ from .selectors import identity_document, identity_get
 from .validators import validate_metadata_aliases
 
 
+@contextmanager
+def identity_files_lock(identity_uuid):
+    """Serialise the disk writes of one identity across threads and processes.
+
+    On PostgreSQL a transaction-scoped advisory lock keyed by the uuid; on SQLite the transaction
+    itself, which takes the database's write lock (transaction_mode IMMEDIATE). Each disk write
+    reads the committed state under this lock, so of two writes racing after two commits the
+    one that runs last also writes the latest state.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                key = int.from_bytes(identity_uuid.bytes[:8], "big", signed=True)
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        yield
+
+
 def identity_sync_file(*, identity_uuid):
     """Make `identity.json` match the database: rewrite it, or remove it if the identity is gone."""
-    identity = Identity.objects.filter(identity_uuid=identity_uuid).first()
-    if identity is None:
-        storage.remove_identity_json(identity_uuid)
-    else:
-        storage.write_identity_json(identity_uuid, identity_document(identity))
+    with identity_files_lock(identity_uuid):
+        identity = Identity.objects.filter(identity_uuid=identity_uuid).first()
+        if identity is None:
+            storage.remove_identity_json(identity_uuid)
+        else:
+            storage.write_identity_json(identity_uuid, identity_document(identity))
 
 
 def identity_sync_files_on_commit(*identity_uuids):
@@ -260,7 +282,7 @@ def identity_delete(*, identity_uuid, actor):
         identity_uuid = identity.identity_uuid
         bound_faces = FaceDetection.objects.filter(identity=identity)
         rows = locked_face_rows(bound_faces)
-        profile = storage.profile_image_path(identity_uuid)
+        profile = current_profile_image(identity_uuid)
         profile_name = stash_profile_image(history_id, BEFORE, source=profile) if profile else None
         before = snapshot(identity, faces=face_groups(rows), profile_image=profile_name)
         after = snapshot(None, faces=face_groups(rows, owner=None), profile_image=None)
@@ -271,7 +293,7 @@ def identity_delete(*, identity_uuid, actor):
             history_id=history_id, identity_uuid=identity_uuid, action="delete", before=before, after=after, actor=actor
         )
         identity_sync_files_on_commit(identity_uuid)
-        transaction.on_commit(lambda: remove_profile_images(identity_uuid))
+        profile_image_sync_on_commit(identity_uuid=identity_uuid, history_id=history_id, state=AFTER)
     return IdentityDeletion(identity_uuid=identity_uuid, name=name, faces_unbound=faces_unbound, history=entry)
 
 
@@ -348,6 +370,31 @@ def remove_profile_images(identity_uuid):
         directory.rmdir()
 
 
+def profile_image_sync_on_commit(*, identity_uuid, history_id, state):
+    """Once committed, put in place the profile image that entry `history_id` recorded for `state`
+    (AFTER when the write is made or redone, BEFORE when it is undone), from the entry's stash."""
+    transaction.on_commit(lambda: _profile_image_sync(identity_uuid, history_id, state))
+
+
+def _profile_image_sync(identity_uuid, history_id, state):
+    """Skipped when the entry no longer has the last word on the image: it was rolled back or
+    replayed since, or a newer applied entry set the image (each of those writes its own)."""
+    with identity_files_lock(identity_uuid):
+        entry = IdentityHistory.objects.filter(history_id=history_id).first()
+        if entry is None or (entry.undone_at is None) != (state == AFTER):
+            return
+        newer_image = IdentityHistory.objects.filter(
+            identity_uuid=identity_uuid, id__gt=entry.id, undone_at__isnull=True, after_snapshot__has_key="profile_image"
+        )
+        if newer_image.exists():
+            return
+        file_name = (entry.after_snapshot if state == AFTER else entry.before_snapshot)["profile_image"]
+        if file_name is None:
+            remove_profile_images(identity_uuid)
+        else:
+            write_profile_image(identity_uuid, file_name, stash_path(history_id, state, file_name).read_bytes())
+
+
 @dataclass(frozen=True)
 class ProfileImageChange:
     identity: Identity
@@ -362,7 +409,7 @@ def identity_profile_image_set(*, identity_uuid, upload, actor):
     with transaction.atomic(durable=True), discard_stash_on_failure(history_id):
         identity = identity_for_update(identity_uuid)
         identity_uuid = identity.identity_uuid
-        current = storage.profile_image_path(identity_uuid)
+        current = current_profile_image(identity_uuid)
         before = snapshot(
             identity, profile_image=stash_profile_image(history_id, BEFORE, source=current) if current else None
         )
@@ -379,7 +426,7 @@ def identity_profile_image_set(*, identity_uuid, upload, actor):
             after=snapshot(identity, profile_image=profile.file_name),
             actor=actor,
         )
-        transaction.on_commit(lambda: write_profile_image(identity_uuid, profile.file_name, profile.data))
+        profile_image_sync_on_commit(identity_uuid=identity_uuid, history_id=history_id, state=AFTER)
         identity_sync_files_on_commit(identity_uuid)
     return ProfileImageChange(identity=identity, path=path, history=entry)
 

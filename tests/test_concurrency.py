@@ -11,8 +11,8 @@ from history.models import IdentityHistory
 from history.services import history_undo
 from identities.models import Identity
 from identities.selectors import identity_document
-from identities.services import identity_delete, trace_bind
-from tests.factories import IdentityFactory, MediaFileFactory, make_trace
+from identities.services import ProfileImageChange, identity_delete, identity_profile_image_set, trace_bind
+from tests.factories import IdentityFactory, MediaFileFactory, image_bytes, image_upload, make_trace
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -121,3 +121,26 @@ def test_undo_racing_a_bind_of_the_same_faces(settings, round_number):
     assert set(FaceDetection.objects.values_list("identity_id", flat=True)) == {second.pk}
     assert undo_outcome.faces_moved + bind_outcome.rows_affected in (TRACE_SIZE, 2 * TRACE_SIZE)
     assert_files_match_database(settings, first, second)
+
+
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_profile_image_upload_racing_a_delete(settings, round_number):
+    identity = IdentityFactory()
+    identity_dir = settings.MOMENTRY_OUTPUT_DIR / "identities" / identity.identity_uuid.hex
+    old, new = image_bytes("JPEG"), image_bytes("PNG")
+    identity_profile_image_set(identity_uuid=identity.identity_uuid, upload=image_upload(old, name="a.jpg"), actor="k")
+
+    upload_outcome, delete_outcome = run_together(
+        lambda: identity_profile_image_set(identity_uuid=identity.identity_uuid, upload=image_upload(new), actor="key:a"),
+        lambda: identity_delete(identity_uuid=identity.identity_uuid, actor="key:b"),
+    )
+
+    assert not isinstance(delete_outcome, Exception), delete_outcome
+    assert isinstance(upload_outcome, (Http404, ProfileImageChange)), upload_outcome
+    assert not identity_dir.exists()
+    # Undoing the delete brings back the image the identity had when it was deleted.
+    history_undo(history_id=delete_outcome.history.history_id, actor="key:b")
+    expected = ("profile.png", new) if isinstance(upload_outcome, ProfileImageChange) else ("profile.jpg", old)
+    assert sorted(path.name for path in identity_dir.iterdir()) == sorted(["identity.json", expected[0]])
+    assert (identity_dir / expected[0]).read_bytes() == expected[1]
+    assert_files_match_database(settings, identity)

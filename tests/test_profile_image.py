@@ -190,3 +190,14 @@ def test_a_write_failing_inside_its_transaction_leaves_database_and_disk_as_they
         assert world_state() == before
         assert list(IdentityHistory.objects.values_list("history_id", flat=True)) == entries
         assert sorted(p.name for p in (settings.MOMENTRY_OUTPUT_DIR / ".history").iterdir()) == [str(e) for e in entries]
+
+
+def test_a_new_change_after_an_undo_drops_the_image_kept_for_redo(api, settings):
+    identity = IdentityFactory()
+    history_id = api.post(url(identity), {"image": image_upload()}).json()["history_id"]
+    stash = settings.MOMENTRY_OUTPUT_DIR / ".history" / history_id / "after"
+    api.post(f"/api/v1/identity/history/{history_id}/undo")
+    assert stash.exists()  # redo still needs it
+    api.patch(f"/api/v1/identity/{identity.identity_uuid.hex}", {"name": "New"}, format="json")
+    assert not stash.exists()
+    assert api.post(f"/api/v1/identity/history/{history_id}/redo").status_code == 409
