@@ -380,15 +380,21 @@ def _profile_image_sync(identity_uuid, history_id, state):
     """Skipped when the entry no longer has the last word on the image: it was rolled back or
     replayed since, or a newer applied entry set the image (each of those writes its own)."""
     with identity_files_lock(identity_uuid):
-        entry = IdentityHistory.objects.filter(history_id=history_id).first()
-        if entry is None or (entry.undone_at is None) != (state == AFTER):
+        entry = (
+            IdentityHistory.objects.filter(history_id=history_id)
+            .values_list("id", "undone_at", f"{state}_snapshot__profile_image")
+            .first()
+        )
+        if entry is None:
+            return
+        entry_id, undone_at, file_name = entry
+        if (undone_at is None) != (state == AFTER):
             return
         newer_image = IdentityHistory.objects.filter(
-            identity_uuid=identity_uuid, id__gt=entry.id, undone_at__isnull=True, after_snapshot__has_key="profile_image"
+            identity_uuid=identity_uuid, id__gt=entry_id, undone_at__isnull=True, after_snapshot__has_key="profile_image"
         )
         if newer_image.exists():
             return
-        file_name = (entry.after_snapshot if state == AFTER else entry.before_snapshot)["profile_image"]
         if file_name is None:
             remove_profile_images(identity_uuid)
         else:
