@@ -35,3 +35,11 @@ def test_detail_unknown_or_malformed_uuid_is_404(api, bad):
     assert response.status_code == 404
     assert response.json()["success"] is False
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(api):
+    identity = IdentityFactory()
+    body = '{"metadata": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = api.patch(f"/api/v1/identity/{identity.identity_uuid.hex}", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
