@@ -165,6 +165,8 @@ def identity_upload(*, document, actor):
     identity_uuid, values = clean_identity_document(document)
     identity = Identity.objects.select_for_update().filter(identity_uuid=identity_uuid).first()
     created = identity is None
+    if values["tmdb_id"] is not None and (created or identity.tmdb_id != values["tmdb_id"]):
+        identity_tmdb_probe_on_commit(identity_uuid=identity_uuid)
     if created:
         identity = Identity.objects.create(identity_uuid=identity_uuid, **values)
     else:
@@ -648,7 +650,7 @@ def identity_apply_tmdb_person(*, identity_uuid, person, image_bytes, actor):
         changed = any(key not in existing or existing[key] != value for key, value in tmdb_values.items())
         before_extra, after_extra, profile_path = {}, {}, None
         if profile is not None:
-            current = storage.profile_image_path(identity_uuid)
+            current = current_profile_image(identity_uuid)
             changed = changed or not _same_profile_image(current, profile)
             before_extra["profile_image"] = stash_profile_image(history_id, BEFORE, source=current) if current else None
             after_extra["profile_image"] = stash_profile_image(
@@ -675,7 +677,7 @@ def identity_apply_tmdb_person(*, identity_uuid, person, image_bytes, actor):
             actor=actor,
         )
         if profile is not None:
-            transaction.on_commit(lambda: write_profile_image(identity_uuid, profile.file_name, profile.data))
+            profile_image_sync_on_commit(identity_uuid=identity_uuid, history_id=history_id, state=AFTER)
         identity_sync_files_on_commit(identity_uuid)
     return TmdbProbeResult(identity=identity, changed=changed, profile_path=profile_path, history=entry)
 

@@ -495,3 +495,25 @@ def test_a_failing_hook_probe_is_logged_and_does_not_break_the_write(fake_tmdb, 
     assert identity.name == "Renamed"
     assert identity.metadata == {}
     assert "TMDb person 999: not found on TMDb (404)." in caplog.text
+
+
+def test_an_upload_that_gives_an_identity_a_tmdb_id_is_probed_after_it_commits(fake_tmdb, api):
+    identity = IdentityFactory(tmdb_id=None, name="Cary Grant")
+    document = {"identity_uuid": identity.identity_uuid.hex, "name": "Cary Grant", "tmdb_id": 112, "source": "tmdb"}
+
+    response = api.post("/api/v1/identity/upload", document, format="json")
+
+    assert response.status_code == 200
+    assert fake_tmdb.person_paths() == ["/3/person/112"]
+    identity.refresh_from_db()
+    assert identity.metadata["tmdb_place_of_birth"] == "Bristol, England, UK"
+
+
+def test_an_upload_that_keeps_the_tmdb_id_is_not_probed_again(fake_tmdb, api):
+    identity = IdentityFactory(tmdb_id=112, name="Cary Grant")
+    document = {"identity_uuid": identity.identity_uuid.hex, "name": "Archibald Leach", "tmdb_id": 112}
+
+    response = api.post("/api/v1/identity/upload", document, format="json")
+
+    assert response.status_code == 200
+    assert fake_tmdb.requests == []
