@@ -24,8 +24,11 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && pip install -r /tmp/requirements.txt
 
 COPY . .
+# Collected with the production settings, so the hashed-name manifest that WhiteNoise serves from
+# exists; the key and host here are for this build step only.
 RUN pip install --no-deps . \
-    && python manage.py collectstatic --noinput \
+    && MOMENTRY_ENV=production MOMENTRY_SECRET_KEY=collectstatic-only MOMENTRY_ALLOWED_HOSTS=localhost \
+       python manage.py collectstatic --noinput \
     && chmod +x bin/docker-entrypoint bin/healthcheck
 
 USER momentry
