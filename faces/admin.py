@@ -1,20 +1,8 @@
 from django.contrib import admin
 
+from momentry.admin import ReadOnlyAdmin
+
 from .models import Chunk, FaceDetection, MediaFile
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Media, faces and chunks come from ingest and change only through the curation services,
-    which keep the history that undo needs; the admin shows them without editing them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MediaFile)

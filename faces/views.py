@@ -10,7 +10,7 @@ from identities.models import IdentityStatus
 from identities.selectors import identity_get, identity_list
 from identities.services import trace_bind
 from momentry.api.params import uuid_from_path
-from momentry.console import CONSOLE_PAGE_SIZE, page_number, pager, perform, redirect_back
+from momentry.console import CONSOLE_PAGE_SIZE, page_number, page_of, pager, perform, redirect_back
 
 from .selectors import file_trace_page, media_file_get, media_file_list
 
@@ -19,15 +19,8 @@ BIND_CANDIDATES = 20
 
 @login_required
 def file_list_view(request):
-    files = media_file_list()
-    page = page_number(request)
-    total = files.count()
-    offset = (page - 1) * CONSOLE_PAGE_SIZE
-    return render(
-        request,
-        "console/file_list.html",
-        {"files": files[offset : offset + CONSOLE_PAGE_SIZE], "pager": pager(page=page, page_size=CONSOLE_PAGE_SIZE, total=total)},
-    )
+    files, files_pager = page_of(request, media_file_list())
+    return render(request, "console/file_list.html", {"files": files, "pager": files_pager})
 
 
 @login_required

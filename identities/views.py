@@ -13,7 +13,7 @@ from apikeys.permissions import actor_for
 from faces.selectors import identity_chunk_page, identity_face_summary, identity_file_summaries, identity_trace_page
 from history.selectors import history_stack_heads, identity_history
 from momentry.api.params import parse_uuid
-from momentry.console import CONSOLE_PAGE_SIZE, page_number, pager, perform, redirect_back
+from momentry.console import CONSOLE_PAGE_SIZE, page_number, page_of, pager, perform, redirect_back
 
 from . import services, storage
 from .forms import IdentityEditForm
@@ -35,15 +35,13 @@ def identity_list_view(request):
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         identities = Identity.objects.none()
-    page = page_number(request)
-    total = identities.count()
-    offset = (page - 1) * CONSOLE_PAGE_SIZE
+    identities, identities_pager = page_of(request, identities)
     return render(
         request,
         "console/identity_list.html",
         {
-            "identities": identities[offset : offset + CONSOLE_PAGE_SIZE],
-            "pager": pager(page=page, page_size=CONSOLE_PAGE_SIZE, total=total),
+            "identities": identities,
+            "pager": identities_pager,
             "filters": filters,
             "statuses": IdentityStatus.choices,
         },
@@ -61,14 +59,10 @@ def merge_candidates(identity, query):
 @login_required
 def identity_detail_view(request, identity_uuid):
     identity = identity_get(identity_uuid)
-    trace_page_number, chunk_page_number, history_page_number = (
-        page_number(request, "traces"),
-        page_number(request, "chunks"),
-        page_number(request, "history"),
-    )
+    trace_page_number, chunk_page_number = page_number(request, "traces"), page_number(request, "chunks")
     traces = identity_trace_page(identity, page=trace_page_number, page_size=TRACES_PER_PAGE)
     chunks = identity_chunk_page(identity, page=chunk_page_number, page_size=CHUNKS_PER_PAGE)
-    history = history_page(identity.identity_uuid, page=history_page_number, page_size=HISTORY_PER_PAGE)
+    history = history_page(request, identity.identity_uuid, page_size=HISTORY_PER_PAGE)
     files = identity_file_summaries(identity)
     file_names = {file["file_uuid"]: file["file_name"] for file in files}
     for trace in traces.rows:
@@ -98,18 +92,12 @@ def identity_detail_view(request, identity_uuid):
     )
 
 
-def history_page(identity_uuid, *, page, page_size):
+def history_page(request, identity_uuid, *, page_size):
     """A page of an identity's history with the entries the stack rule lets the curator undo or redo."""
     parsed, entries = identity_history(identity_uuid)
-    total = entries.count()
+    history, history_pager = page_of(request, entries, page_size=page_size, name="history")
     next_undo, next_redo = history_stack_heads(parsed)
-    offset = (page - 1) * page_size
-    return {
-        "history": list(entries[offset : offset + page_size]),
-        "history_pager": pager(page=page, page_size=page_size, total=total, name="history"),
-        "next_undo": next_undo,
-        "next_redo": next_redo,
-    }
+    return {"history": history, "history_pager": history_pager, "next_undo": next_undo, "next_redo": next_redo}
 
 
 def _detail_url(identity_uuid):
@@ -193,7 +181,7 @@ def identity_merge_view(request, identity_uuid):
 @login_required
 def identity_history_view(request, identity_uuid):
     """The history of an identity, also after it was deleted (so the delete can be undone)."""
-    history = history_page(identity_uuid, page=page_number(request, "history"), page_size=CONSOLE_PAGE_SIZE)
+    history = history_page(request, identity_uuid, page_size=CONSOLE_PAGE_SIZE)
     parsed = parse_uuid(identity_uuid)
     return render(
         request,

@@ -31,6 +31,14 @@ def pager(*, page, page_size, total, name="page"):
     }
 
 
+def page_of(request, queryset, *, page_size=CONSOLE_PAGE_SIZE, name="page"):
+    """One page of a queryset for a console list: `(items, pager)`; a COUNT and a SELECT."""
+    page = page_number(request, name)
+    total = queryset.count()
+    offset = (page - 1) * page_size
+    return list(queryset[offset : offset + page_size]), pager(page=page, page_size=page_size, total=total, name=name)
+
+
 def refusal_message(exc):
     if isinstance(exc, ValidationError):
         return "; ".join(exc.messages)
