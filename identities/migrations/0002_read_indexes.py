@@ -5,11 +5,6 @@ compiles to `UPPER(<expression>::text) LIKE UPPER('%q%')` there, so each GIN ind
 `UPPER(<expression>)` of what `identities.selectors` filters on: the name, the alias names
 (through the immutable `identity_alias_names(jsonb)` function, which the `AliasNames` expression
 calls) and the metadata text. SQLite has neither pg_trgm nor the need.
-
-`chunk_duration_idx` on (media_file, end_time - start_time), on every database: the chunks of an
-identity (`faces.selectors`) bound their time-range scan by the longest chunk of the file, and this
-index makes that maximum a single index step instead of a read of every chunk of the file. It lives
-here, with the reads that need it, as a plain SQL index outside the faces models' state.
 """
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
@@ -49,14 +44,10 @@ def drop_search_indexes(apps, schema_editor):
     schema_editor.execute("DROP FUNCTION IF EXISTS identity_alias_names(jsonb)")
 
 
-CHUNK_DURATION_INDEX = "CREATE INDEX chunk_duration_idx ON faces_chunk (media_file_id, (end_time - start_time))"
-
-
 class Migration(migrations.Migration):
-    dependencies = [("identities", "0001_initial"), ("faces", "0001_initial")]
+    dependencies = [("identities", "0001_initial")]
 
     operations = [
         TrigramExtension(),
         migrations.RunPython(create_search_indexes, drop_search_indexes),
-        migrations.RunSQL(CHUNK_DURATION_INDEX, "DROP INDEX chunk_duration_idx"),
     ]
