@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from momentry.api.exceptions import json_error
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
+    """CSRF-exempt like every API view, so a POST to a malformed path is this 404, not an HTML 403."""
     return json_error(404, "not_found", f"No API endpoint at {request.path}.")
 
 

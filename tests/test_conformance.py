@@ -1,0 +1,38 @@
+"""Conformance of the whole /api/v1 with the contract's wire conventions, where the endpoint tests
+leave a gap: what a real client (no test-client shortcuts) sees for malformed paths, and the
+`locale`/`display_name` rule on every response that carries identity records."""
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import ApiKeyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def strict_api():
+    """A global key client that, like curl, gets no CSRF exemption from the test client."""
+    api_key = ApiKeyFactory(scopes=["global"])
+    client = APIClient(enforce_csrf_checks=True)
+    client.credentials(HTTP_X_API_KEY=api_key.raw)
+    return client
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/api/v1/identity/not-a-uuid/bind"),
+        ("patch", "/api/v1/identity/not-a-uuid"),
+        ("delete", "/api/v1/identity/not-a-uuid"),
+        ("post", "/api/v1/identity/history/not-a-uuid/undo"),
+        ("post", "/api/v1/file/not-a-uuid/pending-person"),
+        ("post", "/api/v1/no/such/endpoint"),
+    ],
+)
+def test_write_to_a_malformed_path_is_a_404_error_body(strict_api, method, path):
+    response = getattr(strict_api, method)(path, {}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {
+        "success": False,
+        "error": {"code": "not_found", "message": f"No API endpoint at {path}."},
+    }
