@@ -4,7 +4,7 @@ leave a gap: what a real client (no test-client shortcuts) sees for malformed pa
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import ApiKeyFactory
+from tests.factories import ApiKeyFactory, IdentityFactory, image_bytes, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +36,20 @@ def test_write_to_a_malformed_path_is_a_404_error_body(strict_api, method, path)
         "success": False,
         "error": {"code": "not_found", "message": f"No API endpoint at {path}."},
     }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("accept", ["image/png", "image/*", "image/jpeg, image/png"])
+def test_profile_image_answers_whatever_accept_asks_for_an_image(api, accept):
+    identity = IdentityFactory()
+    url = f"/api/v1/identity/{identity.identity_uuid.hex}/profile-image"
+    response = api.get(url, HTTP_ACCEPT=accept)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+    png = image_bytes("PNG")
+    assert api.post(url, {"image": image_upload(png)}, HTTP_ACCEPT=accept).status_code == 200
+    response = api.get(url, HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == png

@@ -10,6 +10,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apikeys.permissions import actor_for, ensure_file_allowed
+from momentry.api.negotiation import FallbackContentNegotiation
 from momentry.api.views import IdentityApiView
 
 from .. import services, storage
@@ -88,6 +89,7 @@ class IdentityUploadView(IdentityApiView):
 
 class IdentityProfileImageView(IdentityApiView):
     parser_classes = [MultiPartParser, FormParser]
+    content_negotiation_class = FallbackContentNegotiation
 
     @extend_schema(
         operation_id="identity_profile_image_retrieve",
