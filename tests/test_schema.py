@@ -99,3 +99,15 @@ def test_query_parameters(schema):
 
     for endpoint in ("faces", "traces", "chunks"):
         assert {"page", "page_size"} <= set(query_parameters(schema, f"/api/v1/identity/{{identity_uuid}}/{endpoint}"))
+
+
+def test_display_name_is_optional_wherever_identity_records_are_sent(schema):
+    """`display_name` comes only with `locale`: a schema requiring it breaks strict generated clients."""
+    detail = response_schema(schema, "/api/v1/identity/{identity_uuid}")
+    listing = response_schema(schema, "/api/v1/identities")
+    search = response_schema(schema, "/api/v1/identity/search")
+    records = [detail, resolve(schema, listing["properties"]["identities"]["items"])]
+    records.append(resolve(schema, search["properties"]["identities"]["items"]))
+    for record in records:
+        assert "display_name" in record["properties"]
+        assert "display_name" not in record.get("required", [])

@@ -2,14 +2,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Identity
-from ..selectors import display_name
+from .read_serializers import DisplayNameField
 
 
 class IdentitySerializer(serializers.ModelSerializer):
     """An identity record; `display_name` is added when the request names a `locale`."""
 
     identity_uuid = serializers.SerializerMethodField()
-    display_name = serializers.SerializerMethodField()
+    display_name = DisplayNameField(source="*")
     tmdb_profile = serializers.SerializerMethodField()
 
     class Meta:
@@ -36,16 +36,6 @@ class IdentitySerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_tmdb_profile(self, identity):
         return identity.tmdb_profile or None
-
-    @extend_schema_field(serializers.CharField(required=False))
-    def get_display_name(self, identity):
-        return display_name(identity, self.context.get("locale"))
-
-    def to_representation(self, identity):
-        data = super().to_representation(identity)
-        if not self.context.get("locale"):
-            data.pop("display_name")
-        return data
 
 
 class IdentityDetailResponseSerializer(IdentitySerializer):
