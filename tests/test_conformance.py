@@ -4,7 +4,7 @@ leave a gap: what a real client (no test-client shortcuts) sees for malformed pa
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import ApiKeyFactory, IdentityFactory, image_bytes, image_upload
+from tests.factories import ApiKeyFactory, FaceFactory, IdentityFactory, image_bytes, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +53,31 @@ def test_profile_image_answers_whatever_accept_asks_for_an_image(api, accept):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content) == png
+
+
+def test_history_snapshots_list_faces_by_face_id_and_datetimes_with_z(api):
+    """A snapshot lists the faces that moved as `{frame}_{index}`, which unbind takes straight back."""
+    identity = IdentityFactory()
+    face = FaceFactory(frame_number=7, index=1)
+    file_uuid = face.media_file.file_uuid.hex
+    bound = api.post(
+        f"/api/v1/identity/{identity.identity_uuid.hex}/bind", {"file_uuid": file_uuid, "face_id": "7_1"}, format="json"
+    )
+    assert bound.status_code == 200
+
+    entry = api.get(f"/api/v1/identity/{identity.identity_uuid.hex}/history").json()["history"][0]
+    assert entry["before_snapshot"]["faces"] == [{"file_uuid": file_uuid, "identity_uuid": None, "face_ids": ["7_1"]}]
+    assert entry["after_snapshot"]["faces"] == [
+        {"file_uuid": file_uuid, "identity_uuid": identity.identity_uuid.hex, "face_ids": ["7_1"]}
+    ]
+    row = entry["after_snapshot"]["identity"]
+    assert row["created_at"].endswith("Z") and row["updated_at"] is None
+
+    (face_id,) = entry["after_snapshot"]["faces"][0]["face_ids"]
+    unbind_url = f"/api/v1/identity/{identity.identity_uuid.hex}/unbind"
+    unbound = api.post(unbind_url, {"file_uuid": file_uuid, "face_id": face_id}, format="json")
+    assert unbound.json()["data"]["rows_affected"] == 1
+    patched = api.patch(f"/api/v1/identity/{identity.identity_uuid.hex}", {"name": "Renamed"}, format="json")
+    assert patched.status_code == 200
+    entry = api.get(f"/api/v1/identity/{identity.identity_uuid.hex}/history").json()["history"][0]
+    assert entry["after_snapshot"]["identity"]["updated_at"].endswith("Z")

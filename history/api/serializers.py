@@ -1,7 +1,48 @@
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import IdentityHistory
+
+SNAPSHOT_DATETIME_FIELDS = ("created_at", "updated_at")
+
+
+class SnapshotFaceGroupSerializer(serializers.Serializer):
+    file_uuid = serializers.CharField()
+    identity_uuid = serializers.CharField(allow_null=True, help_text="The faces' owner in this state; null: unbound.")
+    face_ids = serializers.ListField(child=serializers.CharField(), help_text="`{frame_number}_{index}`.")
+
+
+class SnapshotSchemaSerializer(serializers.Serializer):
+    identity = serializers.JSONField(allow_null=True, help_text="The whole identity row; null when it did not exist.")
+    faces = SnapshotFaceGroupSerializer(many=True, help_text="The faces whose binding changed, by file and owner.")
+    profile_image = serializers.CharField(required=False, allow_null=True)
+
+
+@extend_schema_field(SnapshotSchemaSerializer)
+class SnapshotField(serializers.Field):
+    """A snapshot as every other response writes things: faces as `{frame_number}_{index}` face ids
+    (stored as `[frame, index]` pairs, which the replay reads) and datetimes in UTC with `Z`."""
+
+    def to_representation(self, snapshot):
+        shown = dict(snapshot)
+        identity = snapshot.get("identity")
+        if identity is not None:
+            datetimes = {name: self._datetime(identity.get(name)) for name in SNAPSHOT_DATETIME_FIELDS}
+            shown["identity"] = {**identity, **datetimes}
+        shown["faces"] = [
+            {
+                "file_uuid": group["file_uuid"],
+                "identity_uuid": group["identity_uuid"],
+                "face_ids": [f"{frame_number}_{index}" for frame_number, index in group["keys"]],
+            }
+            for group in snapshot.get("faces", [])
+        ]
+        return shown
+
+    @staticmethod
+    def _datetime(value):
+        return serializers.DateTimeField().to_representation(parse_datetime(value)) if value else None
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer):
@@ -9,8 +50,8 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
 
     history_id = serializers.UUIDField()
     identity_uuid = serializers.SerializerMethodField()
-    before_snapshot = serializers.JSONField()
-    after_snapshot = serializers.JSONField()
+    before_snapshot = SnapshotField()
+    after_snapshot = SnapshotField()
 
     class Meta:
         model = IdentityHistory
