@@ -4,7 +4,7 @@ leave a gap: what a real client (no test-client shortcuts) sees for malformed pa
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import ApiKeyFactory, FaceFactory, IdentityFactory, image_bytes, image_upload
+from tests.factories import ApiKeyFactory, FaceFactory, IdentityFactory, MediaFileFactory, image_bytes, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +81,18 @@ def test_history_snapshots_list_faces_by_face_id_and_datetimes_with_z(api):
     assert patched.status_code == 200
     entry = api.get(f"/api/v1/identity/{identity.identity_uuid.hex}/history").json()["history"][0]
     assert entry["after_snapshot"]["identity"]["updated_at"].endswith("Z")
+
+
+def test_pending_persons_take_locale_and_add_display_name(api):
+    media_file = MediaFileFactory()
+    url = f"/api/v1/file/{media_file.file_uuid.hex}"
+    created = api.post(f"{url}/pending-person", {"name": "Mystery Man"}, format="json").json()["data"]
+    aliases = [{"locale": "zh-TW", "name": "神秘人"}]
+    api.patch(f"/api/v1/identity/{created['identity_uuid']}", {"metadata": {"aliases": aliases}}, format="json")
+
+    (row,) = api.get(f"{url}/pending-persons?locale=zh").json()["data"]
+    assert (row["name"], row["display_name"]) == ("Mystery Man", "神秘人")
+    (row,) = api.get(f"{url}/pending-persons?locale=fr").json()["data"]
+    assert row["display_name"] == "Mystery Man"
+    (row,) = api.get(f"{url}/pending-persons").json()["data"]
+    assert "display_name" not in row

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from identities.api.read_serializers import DisplayNameField
 from identities.api.write_serializers import trace_id_field
 from identities.models import Identity
 
@@ -29,12 +30,20 @@ class PendingPersonCreateResponseSerializer(serializers.Serializer):
 
 
 class PendingPersonSerializer(serializers.Serializer):
-    identity_uuid = serializers.CharField()
-    identity_id = serializers.IntegerField()
-    name = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    trace_count = serializers.IntegerField()
-    bound_traces = serializers.ListField(child=serializers.IntegerField(), help_text="Trace ids of this file.")
+    """A pending person from a `(identity, trace_ids)` pair of `pending_persons_for_file`."""
+
+    identity_uuid = serializers.CharField(source="identity.uuid_hex")
+    identity_id = serializers.IntegerField(source="identity.pk")
+    name = serializers.CharField(source="identity.name")
+    display_name = DisplayNameField(source="identity")
+    created_at = serializers.DateTimeField(source="identity.created_at")
+    trace_count = serializers.SerializerMethodField()
+    bound_traces = serializers.ListField(
+        source="trace_ids", child=serializers.IntegerField(), help_text="Trace ids of this file."
+    )
+
+    def get_trace_count(self, person) -> int:
+        return len(person["trace_ids"])
 
 
 class PendingPersonListResponseSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from faces.selectors import media_file_get
 from identities.selectors import pending_persons_for_file
 from identities.services import pending_person_create
 from momentry.api.params import uuid_from_path
-from momentry.api.views import FileApiView
+from momentry.api.views import LOCALE_PARAMETER, FileApiView
 
 from .serializers import (
     PendingPersonCreateRequestSerializer,
@@ -56,24 +56,20 @@ class PendingPersonCreateView(FileApiView):
 
 
 class PendingPersonListView(FileApiView):
-    @extend_schema(operation_id="file_pending_persons_list", responses=PendingPersonListResponseSerializer)
+    @extend_schema(
+        operation_id="file_pending_persons_list",
+        parameters=[LOCALE_PARAMETER],
+        responses=PendingPersonListResponseSerializer,
+    )
     def get(self, request, file_uuid):
         media_file = media_file_get(_allowed_file_uuid(request, file_uuid))
         rows = [
-            {
-                "identity_uuid": person.identity_uuid.hex,
-                "identity_id": person.pk,
-                "name": person.name,
-                "created_at": person.created_at,
-                "trace_count": len(trace_ids),
-                "bound_traces": trace_ids,
-            }
-            for person, trace_ids in pending_persons_for_file(media_file)
+            {"identity": person, "trace_ids": trace_ids} for person, trace_ids in pending_persons_for_file(media_file)
         ]
         return Response(
             {
                 "success": True,
                 "message": f"Found {len(rows)} pending persons for {media_file.file_uuid.hex}",
-                "data": PendingPersonSerializer(rows, many=True).data,
+                "data": PendingPersonSerializer(rows, many=True, context=self.serializer_context()).data,
             }
         )

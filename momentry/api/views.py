@@ -10,16 +10,20 @@ PAGE_PARAMETERS = [
 ]
 
 
-class IdentityApiView(APIView):
-    """Base of the identity-level endpoints."""
-
-    required_scopes = ("identity",)
+class ApiView(APIView):
+    """Base of every endpoint: `serializer_context()` carries the `locale` that adds `display_name`."""
 
     def serializer_context(self):
         return {"request": self.request, "locale": self.request.query_params.get("locale") or None}
 
 
-class FileApiView(APIView):
+class IdentityApiView(ApiView):
+    """Base of the identity-level endpoints."""
+
+    required_scopes = ("identity",)
+
+
+class FileApiView(ApiView):
     """Base of the file-level endpoints."""
 
     required_scopes = ("file",)
