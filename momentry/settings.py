@@ -166,6 +166,11 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"ApiKeyAuth": []}],
+    "ENUM_NAME_OVERRIDES": {
+        "IdentityStatusEnum": "identities.models.IdentityStatus",
+        "IdentitySourceEnum": "identities.models.IdentitySource",
+        "PatchableStatusEnum": "identities.services.PATCHABLE_STATUSES",
+    },
 }
 
 # Momentry's own settings.

@@ -111,3 +111,15 @@ def test_display_name_is_optional_wherever_identity_records_are_sent(schema):
     for record in records:
         assert "display_name" in record["properties"]
         assert "display_name" not in record.get("required", [])
+
+
+def request_schema(schema, path, method):
+    content = schema["paths"][path][method]["requestBody"]["content"]["application/json"]
+    return resolve(schema, content["schema"])
+
+
+def test_patch_body_lists_the_statuses_patch_accepts(schema):
+    body = request_schema(schema, "/api/v1/identity/{identity_uuid}", "patch")
+    status = resolve(schema, body["properties"]["status"]["allOf"][0])
+    assert status["enum"] == ["confirmed", "pending", "inactive", "skipped"]
+    assert "minLength" not in body["properties"]["identity_type"]

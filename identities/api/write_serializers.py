@@ -67,8 +67,12 @@ class IdentityPatchRequestSerializer(serializers.Serializer):
     metadata = serializers.DictField(
         required=False, help_text="Merged shallowly into the existing metadata; `aliases` must be [{locale, name}]."
     )
-    status = serializers.CharField(required=False, help_text=f"One of {', '.join(PATCHABLE_STATUSES)}.")
-    identity_type = serializers.CharField(required=False, allow_null=True)
+    status = serializers.ChoiceField(
+        choices=PATCHABLE_STATUSES, required=False, help_text="`merged` is set only by mergeinto."
+    )
+    identity_type = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, help_text="Blank means null."
+    )
 
 
 class IdentityPatchResponseSerializer(serializers.Serializer):
@@ -96,11 +100,11 @@ class IdentityUploadRequestSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
     identity_uuid = serializers.CharField()
     name = serializers.CharField()
-    identity_type = serializers.CharField(required=False, allow_null=True)
+    identity_type = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     source = serializers.ChoiceField(choices=IdentitySource.choices, required=False)
     status = serializers.ChoiceField(choices=IdentityStatus.choices, required=False)
     tmdb_id = serializers.IntegerField(required=False, allow_null=True)
-    tmdb_profile = serializers.CharField(required=False, allow_null=True)
+    tmdb_profile = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     metadata = serializers.JSONField(required=False, help_text="Replaces the whole metadata.")
     file_bindings = FileBindingSerializer(many=True, required=False, help_text="Informational; ignored.")
 
