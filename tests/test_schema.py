@@ -123,3 +123,12 @@ def test_patch_body_lists_the_statuses_patch_accepts(schema):
     status = resolve(schema, body["properties"]["status"]["allOf"][0])
     assert status["enum"] == ["confirmed", "pending", "inactive", "skipped"]
     assert "minLength" not in body["properties"]["identity_type"]
+
+
+def test_ordering_is_a_comma_separated_list_of_keys(schema, api):
+    """A generated client sends `ordering=name,-created_at` (form style, not exploded), which the API takes."""
+    for path in ("/api/v1/identities", "/api/v1/identity/search"):
+        ordering = query_parameters(schema, path)["ordering"]
+        assert (ordering["schema"]["type"], ordering["style"], ordering["explode"]) == ("array", "form", False)
+        assert {"name", "-created_at"} <= set(ordering["schema"]["items"]["enum"])
+    assert api.get("/api/v1/identities?ordering=name,-created_at").status_code == 200
