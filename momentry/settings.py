@@ -171,6 +171,10 @@ SPECTACULAR_SETTINGS = {
         "IdentitySourceEnum": "identities.models.IdentitySource",
         "PatchableStatusEnum": "identities.services.PATCHABLE_STATUSES",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "momentry.api.schema.add_error_responses",
+    ],
 }
 
 # Momentry's own settings.

@@ -132,3 +132,15 @@ def test_ordering_is_a_comma_separated_list_of_keys(schema, api):
         assert (ordering["schema"]["type"], ordering["style"], ordering["explode"]) == ("array", "form", False)
         assert {"name", "-created_at"} <= set(ordering["schema"]["items"]["enum"])
     assert api.get("/api/v1/identities?ordering=name,-created_at").status_code == 200
+
+
+def test_every_operation_describes_the_error_body(schema, api):
+    """Generated clients get one type for every failure, and it is what a failure sends."""
+    error = schema["components"]["schemas"]["Error"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            reference = operation["responses"]["default"]["content"]["application/json"]["schema"]["$ref"]
+            assert resolve(schema, {"$ref": reference}) is error, f"{method} {path}"
+    body = api.get("/api/v1/identity/search").json()
+    assert set(body) == set(error["required"]) and set(body["error"]) == set(error["properties"]["error"]["required"])
+    assert body["success"] in error["properties"]["success"]["enum"]
