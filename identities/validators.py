@@ -20,7 +20,7 @@ def validate_aliases(aliases):
         if not isinstance(alias, dict):
             raise ValidationError(f"metadata.aliases[{position}] must be an object with locale and name")
         locale, name = alias.get("locale"), alias.get("name")
-        if not isinstance(locale, str) or not BCP47.match(locale):
+        if not isinstance(locale, str) or not BCP47.fullmatch(locale):
             raise ValidationError(f"metadata.aliases[{position}].locale {locale!r} is not a BCP 47 language tag")
         if not isinstance(name, str) or not name.strip():
             raise ValidationError(f"metadata.aliases[{position}].name must be a non-empty string")

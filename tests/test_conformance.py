@@ -96,3 +96,14 @@ def test_pending_persons_take_locale_and_add_display_name(api):
     assert row["display_name"] == "Mystery Man"
     (row,) = api.get(f"{url}/pending-persons").json()["data"]
     assert "display_name" not in row
+
+
+@pytest.mark.parametrize("locale", ["en\n", "zh-TW\n"])
+def test_alias_locale_with_a_trailing_newline_is_not_bcp_47(api, locale):
+    identity = IdentityFactory()
+    body = {"metadata": {"aliases": [{"locale": locale, "name": "John"}]}}
+    response = api.patch(f"/api/v1/identity/{identity.identity_uuid.hex}", body, format="json")
+    assert response.status_code == 400
+    assert "BCP 47" in response.json()["error"]["message"]
+    identity.refresh_from_db()
+    assert identity.metadata == {}
