@@ -171,6 +171,8 @@ SPECTACULAR_SETTINGS = {
         "IdentitySourceEnum": "identities.models.IdentitySource",
         "PatchableStatusEnum": "identities.services.PATCHABLE_STATUSES",
     },
+    # Request bodies are JSON (the profile image declares its multipart body itself).
+    "PARSER_WHITELIST": ["momentry.api.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "momentry.api.schema.add_error_responses",

@@ -144,3 +144,14 @@ def test_every_operation_describes_the_error_body(schema, api):
     body = api.get("/api/v1/identity/search").json()
     assert set(body) == set(error["required"]) and set(body["error"]) == set(error["properties"]["error"]["required"])
     assert body["success"] in error["properties"]["success"]["enum"]
+
+
+def test_request_bodies_are_json_except_the_profile_image(schema):
+    """The contract's bodies are JSON (the profile image excepted): a form-encoded body cannot carry
+    `keep_history: false`, a metadata object or a list of trace ids, so the schema offers JSON only."""
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" not in operation:
+                continue
+            expected = ["multipart/form-data"] if path.endswith("/profile-image") else ["application/json"]
+            assert list(operation["requestBody"]["content"]) == expected, f"{method} {path}"
