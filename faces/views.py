@@ -1,6 +1,7 @@
 """The curator console's file pages: a file's traces, who they are bound to, and binding them."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -10,7 +11,7 @@ from identities.models import IdentityStatus
 from identities.selectors import identity_get, identity_list
 from identities.services import trace_bind
 from momentry.api.params import uuid_from_path
-from momentry.console import CONSOLE_PAGE_SIZE, page_number, page_of, pager, perform, redirect_back
+from momentry.console import CONSOLE_PAGE_SIZE, page_number, page_of, pager, perform, redirect_back, search
 
 from .selectors import file_trace_page, media_file_get, media_file_list
 
@@ -31,7 +32,10 @@ def file_detail_view(request, file_uuid):
     query = request.GET.get("q", "").strip()
     candidates = []
     if query:
-        candidates = list(identity_list(filters={"q": query}).exclude(status=IdentityStatus.MERGED)[:BIND_CANDIDATES])
+        candidates = search(
+            request,
+            lambda: list(identity_list(filters={"q": query}).exclude(status=IdentityStatus.MERGED)[:BIND_CANDIDATES]),
+        )
     return render(
         request,
         "console/file_detail.html",
@@ -53,7 +57,7 @@ def trace_bind_view(request, file_uuid):
     try:
         identity = identity_get(request.POST.get("identity_uuid", ""))
         trace_id = int(request.POST.get("trace_id", ""))
-    except ValueError:
+    except (ValueError, Http404):
         messages.error(request, "Choose a trace and an identity.")
         return redirect_back(request, fallback)
     perform(

@@ -6,6 +6,10 @@ from drf_spectacular.utils import OpenApiParameter
 from .models import Identity, IdentitySource, IdentityStatus
 from .selectors import identities_matching_text
 
+# Longer search texts are refused (400) rather than sent to the database: SQLite fails a LIKE
+# pattern over 50,000 bytes with an error, and no name or alias is anywhere near this long.
+SEARCH_TEXT_MAX_LENGTH = 1000
+
 
 class IntegerFilter(django_filters.NumberFilter):
     """An exact integer: `tmdb_id=1.5` is invalid rather than silently truncated."""
@@ -30,6 +34,7 @@ class IdentityFilterSet(django_filters.FilterSet):
     tmdb_id = IntegerFilter(help_text="Exact TMDb person id.")
     q = django_filters.CharFilter(
         method="filter_text",
+        max_length=SEARCH_TEXT_MAX_LENGTH,
         help_text="Case-insensitive substring of the name, of any alias name or of the metadata text.",
     )
     ordering = StableOrderingFilter(

@@ -13,7 +13,7 @@ from apikeys.permissions import actor_for
 from faces.selectors import identity_chunk_page, identity_face_summary, identity_file_summaries, identity_trace_page
 from history.selectors import history_stack_heads, identity_history
 from momentry.api.params import parse_uuid
-from momentry.console import CONSOLE_PAGE_SIZE, page_number, page_of, pager, perform, redirect_back
+from momentry.console import CONSOLE_PAGE_SIZE, page_number, page_of, pager, perform, redirect_back, search
 
 from . import services, storage
 from .forms import IdentityEditForm
@@ -48,12 +48,16 @@ def identity_list_view(request):
     )
 
 
-def merge_candidates(identity, query):
+def merge_candidates(request, identity, query):
     """Identities the curator may merge this one into, found by name, alias or metadata text."""
     if not query:
         return []
-    candidates = identity_list(filters={"q": query}).exclude(pk=identity.pk).exclude(status=IdentityStatus.MERGED)
-    return list(candidates[:MERGE_CANDIDATES])
+
+    def matching():
+        candidates = identity_list(filters={"q": query}).exclude(pk=identity.pk).exclude(status=IdentityStatus.MERGED)
+        return list(candidates[:MERGE_CANDIDATES])
+
+    return search(request, matching)
 
 
 @login_required
@@ -86,7 +90,7 @@ def identity_detail_view(request, identity_uuid):
                 initial={"name": identity.name, "status": identity.status, "identity_type": identity.identity_type}
             ),
             "merge_query": merge_query,
-            "merge_candidates": merge_candidates(identity, merge_query),
+            "merge_candidates": merge_candidates(request, identity, merge_query),
             "aliases": identity.metadata.get("aliases", []) if isinstance(identity.metadata, dict) else [],
         },
     )

@@ -2,21 +2,24 @@
 refusal shown to the curator instead of an error page."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from momentry.api.exceptions import Conflict, ServiceError
 
 CONSOLE_PAGE_SIZE = 50
+# Beyond this a page number is malformed: its OFFSET would overflow the database's 64-bit integer.
+MAX_PAGE_NUMBER = 2**31 - 1
 
 
 def page_number(request, name="page"):
-    """A page number from the query string; anything malformed is page 1."""
+    """A page number from the query string; anything malformed or absurdly large is page 1."""
     try:
-        return max(1, int(request.GET.get(name, 1)))
+        page = int(request.GET.get(name, 1))
     except (TypeError, ValueError):
         return 1
+    return page if 1 <= page <= MAX_PAGE_NUMBER else 1
 
 
 def pager(*, page, page_size, total, name="page"):
@@ -58,9 +61,21 @@ def perform(request, action, *, success):
     return result
 
 
+def search(request, query):
+    """Run a console search; a refused query (`ValidationError`) is shown to the curator, with no results."""
+    try:
+        return query()
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return []
+
+
 def redirect_back(request, fallback):
-    """Back to the page the form was on (the `next` field), or to `fallback`."""
+    """Back to the page the form was on (the `next` field), or to `fallback`.
+
+    `next` is a URL, never a view name: `redirect()` would try to reverse a bare word and fail.
+    """
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
+        return HttpResponseRedirect(target)
     return redirect(fallback)

@@ -1,8 +1,10 @@
 """Bad input found by fuzzing the API: each case is a 4xx with the error body, and changes nothing."""
 import pytest
+from django.contrib.auth.models import User
 
+from faces.models import FaceDetection
 from identities.models import Identity
-from tests.factories import IdentityFactory
+from tests.factories import FaceFactory, IdentityFactory, MediaFileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +43,79 @@ def test_a_surrogate_pair_is_a_character_not_an_error(api):
     assert response.status_code == 200
     identity.refresh_from_db()
     assert identity.name == "Smile \U0001F600"
+
+
+LONG_SEARCH_TEXT = "x" * 50_001  # SQLite refuses a LIKE pattern over 50,000 bytes with an error
+
+
+@pytest.mark.parametrize("path", ["/api/v1/identities", "/api/v1/identity/search", "/api/v1/identities/search"])
+def test_an_overlong_search_text_is_a_400(api, path):
+    IdentityFactory(name="Ingrid Bergman")
+    response = api.get(path, {"q": LONG_SEARCH_TEXT})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert response.json()["error"]["message"].startswith("q: ")
+
+
+def test_a_long_but_allowed_search_text_is_searched(api):
+    IdentityFactory(name="Ingrid Bergman")
+    response = api.get("/api/v1/identities", {"q": "Ingrid Bergman" + " " * 900})
+    assert response.status_code == 200
+
+
+@pytest.fixture
+def curator(client):
+    client.force_login(User.objects.create_user("curator", password="pw-for-tests"))
+    return client
+
+
+@pytest.mark.parametrize("page", ["9223372036854775808", "99999999999999999999999"])
+def test_console_pages_past_any_offset_are_page_one(curator, page):
+    identity = IdentityFactory(name="Humphrey Bogart")
+    media_file = MediaFileFactory()
+    for path, name in [
+        ("/identities/", "page"),
+        ("/files/", "page"),
+        (f"/files/{media_file.file_uuid.hex}/", "page"),
+        (f"/identities/{identity.identity_uuid.hex}/", "traces"),
+        (f"/identities/{identity.identity_uuid.hex}/", "chunks"),
+        ("/merges/", "page"),
+    ]:
+        response = curator.get(path, {name: page})
+        assert response.status_code == 200, path
+
+
+@pytest.mark.parametrize("query", ["a\x00b", LONG_SEARCH_TEXT])
+def test_console_candidate_searches_refuse_bad_text_with_a_message(curator, query):
+    identity = IdentityFactory(name="Humphrey Bogart")
+    media_file = MediaFileFactory()
+    for path, name in [(f"/files/{media_file.file_uuid.hex}/", "q"), (f"/identities/{identity.identity_uuid.hex}/", "merge_q")]:
+        response = curator.get(path, {name: query})
+        assert response.status_code == 200, path
+        assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+@pytest.mark.parametrize("next_url", ["x", "identity-list", "1_0"])
+def test_console_next_is_a_url_not_a_view_name(curator, next_url):
+    identity = IdentityFactory()
+    media_file = MediaFileFactory()
+    FaceFactory(media_file=media_file, frame_number=10, trace_id=3)
+    response = curator.post(
+        f"/files/{media_file.file_uuid.hex}/bind",
+        {"identity_uuid": identity.identity_uuid.hex, "trace_id": "3", "next": next_url},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == next_url
+    assert FaceDetection.objects.get().identity == identity
+
+
+@pytest.mark.parametrize("identity_uuid", ["", "not-a-uuid", "0" * 32])
+def test_console_bind_to_a_malformed_or_unknown_identity_is_a_message(curator, identity_uuid):
+    media_file = MediaFileFactory()
+    FaceFactory(media_file=media_file, frame_number=10, trace_id=3, identity=None)
+    response = curator.post(
+        f"/files/{media_file.file_uuid.hex}/bind", {"identity_uuid": identity_uuid, "trace_id": "3"}, follow=True
+    )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == ["Choose a trace and an identity."]
+    assert FaceDetection.objects.get().identity is None

@@ -23,7 +23,7 @@ from momentry.api.pagination import page_params, paginate
 from momentry.api.params import int_param, parse_uuid
 from momentry.api.views import LOCALE_PARAMETER, PAGE_PARAMETERS, IdentityApiView
 
-from ..filtersets import IDENTITY_FILTER_PARAMETERS
+from ..filtersets import IDENTITY_FILTER_PARAMETERS, SEARCH_TEXT_MAX_LENGTH
 from ..models import Identity
 from ..selectors import identities_matching_name, identity_document, identity_get
 from ..storage import profile_image_path
@@ -52,6 +52,8 @@ def _required_query_text(params, name="q"):
         raise ValidationError({name: "This parameter is required and may not be blank."})
     if "\x00" in value:
         raise ValidationError({name: "Null characters are not allowed."})
+    if len(value) > SEARCH_TEXT_MAX_LENGTH:
+        raise ValidationError({name: f"Ensure this value has at most {SEARCH_TEXT_MAX_LENGTH} characters."})
     return value
 
 
