@@ -19,7 +19,7 @@ api_patterns = [
     path("", include("identities.api.urls")),
     path("", include("faces.api.urls")),
     path("", include("history.api.urls")),
-    re_path(r"^.*$", api_not_found),
+    re_path(r"^[\s\S]*$", api_not_found),  # not `.*`, which stops at a line break in the path
 ]
 
 console_patterns = [

@@ -119,3 +119,11 @@ def test_console_bind_to_a_malformed_or_unknown_identity_is_a_message(curator, i
     assert response.status_code == 200
     assert [str(m) for m in response.context["messages"]] == ["Choose a trace and an identity."]
     assert FaceDetection.objects.get().identity is None
+
+
+@pytest.mark.parametrize("path", ["/api/v1/identity/a%0Ab/mergeinto", "/api/v1/identity/%0D%0A", "/api/v1/%0A"])
+def test_a_path_with_a_line_break_is_the_api_404_body(api, path):
+    response = api.post(path, {}, format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
