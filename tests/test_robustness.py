@@ -127,3 +127,26 @@ def test_a_path_with_a_line_break_is_the_api_404_body(api, path):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("face_id", ["1_0\n", "face_1\n", "\uff11_0", "face_\uff11", "1_\u0660"])
+def test_bind_face_id_with_a_trailing_newline_or_non_ascii_digits_is_400(api, world_state, face_id):
+    identity = IdentityFactory()
+    face = FaceFactory(frame_number=1)
+    before = world_state()
+    response = api.post(
+        f"/api/v1/identity/{identity.identity_uuid.hex}/bind",
+        {"file_uuid": face.media_file.file_uuid.hex, "face_id": face_id},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert world_state() == before
+
+
+@pytest.mark.parametrize("value", ["1_0", "\uff11", "\u0662", " 2", "2\n", "+2"])
+def test_integer_query_parameters_are_ascii_digits(api, value):
+    IdentityFactory.create_batch(3)
+    for name in ("page", "page_size"):
+        response = api.get("/api/v1/identities", {name: value})
+        assert response.status_code == 400, name
+        assert response.json()["error"]["message"] == f"{name}: Must be an integer."

@@ -15,7 +15,8 @@ from momentry.api.params import parse_uuid
 from ..models import IdentitySource, IdentityStatus
 from ..services import INT32_RANGE, PATCHABLE_STATUSES
 
-FACE_ID = re.compile(r"^(?:(?P<frame>\d{1,10})_(?P<index>\d{1,5})|face_(?P<only_frame>\d{1,10}))$")
+# ASCII digits and fullmatch: `\d` would take other scripts' digits and `$` a trailing newline.
+FACE_ID = re.compile(r"(?P<frame>[0-9]{1,10})_(?P<index>[0-9]{1,5})|face_(?P<only_frame>[0-9]{1,10})")
 FRAME_MAX, INDEX_MAX = INT32_RANGE[1], 2**15 - 1
 
 
@@ -47,7 +48,7 @@ class FaceIdField(serializers.Field):
     default_error_messages = {"invalid": "Must be {{frame_number}}_{{index}} or face_{{frame_number}}."}
 
     def to_internal_value(self, data):
-        match = FACE_ID.match(data) if isinstance(data, str) else None
+        match = FACE_ID.fullmatch(data) if isinstance(data, str) else None
         if match is None:
             self.fail("invalid")
         if match["only_frame"] is not None:

@@ -1,4 +1,5 @@
 """Parsing of the identifiers and paging parameters that every endpoint shares."""
+import re
 import uuid
 
 from django.http import Http404
@@ -42,12 +43,18 @@ def uuid_from_body(data, field, *, required=True):
     return parsed
 
 
+# What a client means by an integer; `int()` alone also takes "1_0", " 2", "+2" and other scripts' digits.
+INTEGER = re.compile(r"-?[0-9]+")
+
+
 def int_param(params, name, *, default=None, minimum=None, maximum=None):
     """An integer query parameter; malformed or out-of-range values are a 400."""
     raw = params.get(name)
     if raw is None or raw == "":
         return default
     try:
+        if isinstance(raw, str) and not INTEGER.fullmatch(raw):
+            raise ValueError(raw)
         value = int(raw)
     except (TypeError, ValueError):
         raise ValidationError({name: "Must be an integer."}) from None
