@@ -1,9 +1,11 @@
 """Bad input found by fuzzing the API: each case is a 4xx with the error body, and changes nothing."""
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from faces.models import FaceDetection
 from identities.models import Identity
+from identities.storage import profile_image_path
 from tests.factories import FaceFactory, IdentityFactory, MediaFileFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +152,37 @@ def test_integer_query_parameters_are_ascii_digits(api, value):
         response = api.get("/api/v1/identities", {name: value})
         assert response.status_code == 400, name
         assert response.json()["error"]["message"] == f"{name}: Must be an integer."
+
+
+def test_a_body_over_the_upload_limit_is_a_413_and_changes_nothing(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    identity = IdentityFactory(name="Before")
+    body = '{"name": "After", "metadata": {"note": "' + "x" * 2000 + '"}}'
+    response = api.patch(f"/api/v1/identity/{identity.identity_uuid.hex}", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+    identity.refresh_from_db()
+    assert identity.name == "Before"
+
+
+def test_too_many_form_fields_is_a_400_and_changes_nothing(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    identity = IdentityFactory(name="Before")
+    body = "name=After&" + "&".join(f"field{number}=1" for number in range(20))
+    response = api.patch(
+        f"/api/v1/identity/{identity.identity_uuid.hex}", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    identity.refresh_from_db()
+    assert identity.name == "Before"
+
+
+def test_too_many_files_is_a_400_and_saves_no_image(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    identity = IdentityFactory()
+    files = {f"image{number}": SimpleUploadedFile(f"{number}.png", b"\x89PNG\r\n\x1a\n") for number in range(3)}
+    response = api.post(f"/api/v1/identity/{identity.identity_uuid.hex}/profile-image", files, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    assert profile_image_path(identity.identity_uuid) is None

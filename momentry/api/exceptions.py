@@ -5,7 +5,7 @@ Services raise plain Django exceptions (`ValidationError`, `Http404`, `Permissio
 """
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
@@ -80,6 +80,13 @@ _DRF_CODES = {
 
 
 def exception_handler(exc, context):
+    # Django's upload limits (DATA_UPLOAD_MAX_*) raise these while DRF parses the body.
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "request_too_large", "The request body is too large."
+        )
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return error_response(status.HTTP_400_BAD_REQUEST, "bad_request", str(exc))
     if isinstance(exc, ServiceError):
         return error_response(exc.status_code, exc.code, exc.message)
     if isinstance(exc, Conflict):
