@@ -1,4 +1,6 @@
 """Bad input found by fuzzing the API: each case is a 4xx with the error body, and changes nothing."""
+import json
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -186,3 +188,27 @@ def test_too_many_files_is_a_400_and_saves_no_image(api, settings):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_request"
     assert profile_image_path(identity.identity_uuid) is None
+
+
+@pytest.mark.parametrize("depth", [65, 600, 900])
+def test_metadata_nested_beyond_the_limit_is_a_parse_error_and_changes_nothing(api, depth):
+    """Several hundred levels parse, but then exhausted the stack in the services (500)."""
+    identity = IdentityFactory(metadata={"kept": True})
+    nested = "[" * (depth - 2) + "]" * (depth - 2)  # the body and metadata objects are two levels
+    body = '{"metadata": {"a": ' + nested + "}}"
+    response = api.patch(f"/api/v1/identity/{identity.identity_uuid.hex}", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "parse_error", "message": "JSON parse error - nested deeper than 64 levels."}
+    identity.refresh_from_db()
+    assert identity.metadata == {"kept": True}
+
+
+def test_metadata_nested_to_the_limit_is_stored(api):
+    identity = IdentityFactory(metadata={})
+    nested = "[" * 62 + "]" * 62
+    response = api.patch(
+        f"/api/v1/identity/{identity.identity_uuid.hex}", '{"metadata": {"a": ' + nested + "}}", content_type="application/json"
+    )
+    assert response.status_code == 200
+    identity.refresh_from_db()
+    assert identity.metadata["a"] == json.loads(nested)
