@@ -42,7 +42,9 @@ def test_upload_with_a_lone_surrogate_is_a_parse_error_and_creates_nothing(api):
 def test_a_surrogate_pair_is_a_character_not_an_error(api):
     identity = IdentityFactory()
     response = api.patch(
-        f"/api/v1/identity/{identity.identity_uuid.hex}", '{"name": "Smile \\ud83d\\ude00"}', content_type="application/json"
+        f"/api/v1/identity/{identity.identity_uuid.hex}",
+        '{"name": "Smile \\ud83d\\ude00"}',
+        content_type="application/json",
     )
     assert response.status_code == 200
     identity.refresh_from_db()
@@ -93,7 +95,8 @@ def test_console_pages_past_any_offset_are_page_one(curator, page):
 def test_console_candidate_searches_refuse_bad_text_with_a_message(curator, query):
     identity = IdentityFactory(name="Humphrey Bogart")
     media_file = MediaFileFactory()
-    for path, name in [(f"/files/{media_file.file_uuid.hex}/", "q"), (f"/identities/{identity.identity_uuid.hex}/", "merge_q")]:
+    searches = [(f"/files/{media_file.file_uuid.hex}/", "q"), (f"/identities/{identity.identity_uuid.hex}/", "merge_q")]
+    for path, name in searches:
         response = curator.get(path, {name: query})
         assert response.status_code == 200, path
         assert [m.level_tag for m in response.context["messages"]] == ["error"]
@@ -198,7 +201,10 @@ def test_metadata_nested_beyond_the_limit_is_a_parse_error_and_changes_nothing(a
     body = '{"metadata": {"a": ' + nested + "}}"
     response = api.patch(f"/api/v1/identity/{identity.identity_uuid.hex}", body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["error"] == {"code": "parse_error", "message": "JSON parse error - nested deeper than 64 levels."}
+    assert response.json()["error"] == {
+        "code": "parse_error",
+        "message": "JSON parse error - nested deeper than 64 levels.",
+    }
     identity.refresh_from_db()
     assert identity.metadata == {"kept": True}
 
@@ -207,7 +213,9 @@ def test_metadata_nested_to_the_limit_is_stored(api):
     identity = IdentityFactory(metadata={})
     nested = "[" * 62 + "]" * 62
     response = api.patch(
-        f"/api/v1/identity/{identity.identity_uuid.hex}", '{"metadata": {"a": ' + nested + "}}", content_type="application/json"
+        f"/api/v1/identity/{identity.identity_uuid.hex}",
+        '{"metadata": {"a": ' + nested + "}}",
+        content_type="application/json",
     )
     assert response.status_code == 200
     identity.refresh_from_db()
