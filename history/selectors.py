@@ -19,12 +19,16 @@ def identity_history(identity_uuid):
     return parsed, entries
 
 
-def history_stack_heads(identity_uuid):
-    """The entries the stack rule allows next: `(next_undo, next_redo)`, either None.
+def history_stack_heads(entries):
+    """The entries of one identity's stack that the rule allows next: `(next_undo, next_redo)`.
 
     Undo takes the newest entry not undone; redo the most recently undone one not superseded.
     """
-    entries = IdentityHistory.objects.filter(identity_uuid=identity_uuid)
-    next_undo = entries.filter(undone_at__isnull=True).order_by("-id").first()
-    next_redo = entries.filter(undone_at__isnull=False, superseded_at__isnull=True).order_by("id").first()
+    entries = list(entries)
+    next_undo = max((entry for entry in entries if entry.undone_at is None), key=lambda entry: entry.pk, default=None)
+    next_redo = min(
+        (entry for entry in entries if entry.undone_at is not None and entry.superseded_at is None),
+        key=lambda entry: entry.pk,
+        default=None,
+    )
     return next_undo, next_redo

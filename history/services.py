@@ -28,6 +28,7 @@ from momentry.api.params import parse_uuid
 
 from .models import IdentityHistory
 from .recording import AFTER, BEFORE, stash_path
+from .selectors import history_stack_heads
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def _replay(entry, *, target, source, undo):
 def _ensure_undoable(entry, stack):
     if entry.undone_at is not None:
         raise Conflict(f"History entry {entry.history_id} is already undone; redo it first.", code="history_conflict")
-    newest = max((item for item in stack if item.undone_at is None), key=lambda item: item.pk)
+    newest, _next_redo = history_stack_heads(stack)
     if newest.pk != entry.pk:
         raise Conflict(
             f"History entry {newest.history_id} is newer and must be undone first.", code="history_conflict"
@@ -119,9 +120,7 @@ def _ensure_redoable(entry, stack):
             f"History entry {entry.history_id} can no longer be redone: it was superseded {after}.",
             code="history_conflict",
         )
-    next_redo = min(
-        (item for item in stack if item.undone_at is not None and item.superseded_at is None), key=lambda item: item.pk
-    )
+    _next_undo, next_redo = history_stack_heads(stack)
     if next_redo.pk != entry.pk:
         raise Conflict(
             f"History entry {next_redo.history_id} was undone more recently and must be redone first.",
