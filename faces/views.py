@@ -10,7 +10,7 @@ from apikeys.permissions import actor_for
 from identities.models import IdentityStatus
 from identities.selectors import identity_get, identity_list
 from identities.services import trace_bind
-from momentry.api.params import uuid_from_path
+from momentry.api.params import parse_int, uuid_from_path
 from momentry.console import CONSOLE_PAGE_SIZE, page_number, page_of, pager, perform, redirect_back, search
 
 from .selectors import file_trace_page, media_file_get, media_file_list
@@ -54,10 +54,12 @@ def file_detail_view(request, file_uuid):
 def trace_bind_view(request, file_uuid):
     media_file = media_file_get(uuid_from_path(file_uuid, what="file"))
     fallback = reverse("console:file-detail", args=[media_file.file_uuid.hex])
+    trace_id = parse_int(request.POST.get("trace_id", ""))
     try:
         identity = identity_get(request.POST.get("identity_uuid", ""))
-        trace_id = int(request.POST.get("trace_id", ""))
-    except (ValueError, Http404):
+    except Http404:
+        identity = None
+    if identity is None or trace_id is None:
         messages.error(request, "Choose a trace and an identity.")
         return redirect_back(request, fallback)
     perform(

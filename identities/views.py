@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from apikeys.permissions import actor_for
 from faces.selectors import identity_chunk_page, identity_face_summary, identity_file_summaries, identity_trace_page
 from history.selectors import history_stack_heads, identity_history
-from momentry.api.params import parse_uuid
+from momentry.api.params import parse_int, parse_uuid
 from momentry.console import CONSOLE_PAGE_SIZE, page_number, page_of, pager, perform, redirect_back, search
 
 from . import services, storage
@@ -143,10 +143,7 @@ def identity_delete_view(request, identity_uuid):
 def trace_unbind_view(request, identity_uuid):
     identity = identity_get(identity_uuid)
     file_uuid = parse_uuid(request.POST.get("file_uuid", ""))
-    try:
-        trace_id = int(request.POST.get("trace_id", ""))
-    except ValueError:
-        trace_id = None
+    trace_id = parse_int(request.POST.get("trace_id", ""))
     if file_uuid is None or trace_id is None:
         messages.error(request, "Choose a trace to unbind.")
     else:

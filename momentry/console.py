@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from momentry.api.exceptions import Conflict, ServiceError
+from momentry.api.params import parse_int
 
 CONSOLE_PAGE_SIZE = 50
 # Beyond this a page number is malformed: its OFFSET would overflow the database's 64-bit integer.
@@ -15,11 +16,8 @@ MAX_PAGE_NUMBER = 2**31 - 1
 
 def page_number(request, name="page"):
     """A page number from the query string; anything malformed or absurdly large is page 1."""
-    try:
-        page = int(request.GET.get(name, 1))
-    except (TypeError, ValueError):
-        return 1
-    return page if 1 <= page <= MAX_PAGE_NUMBER else 1
+    page = parse_int(request.GET.get(name, "1"))
+    return page if page is not None and 1 <= page <= MAX_PAGE_NUMBER else 1
 
 
 def pager(*, page, page_size, total, name="page"):

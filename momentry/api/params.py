@@ -47,17 +47,23 @@ def uuid_from_body(data, field, *, required=True):
 INTEGER = re.compile(r"-?[0-9]+")
 
 
+def parse_int(value):
+    """An integer, or one in its ASCII decimal form (an optional minus and digits); None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and INTEGER.fullmatch(value):
+        return int(value)
+    return None
+
+
 def int_param(params, name, *, default=None, minimum=None, maximum=None):
     """An integer query parameter; malformed or out-of-range values are a 400."""
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        if isinstance(raw, str) and not INTEGER.fullmatch(raw):
-            raise ValueError(raw)
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationError({name: "Must be an integer."}) from None
+    value = parse_int(raw)
+    if value is None:
+        raise ValidationError({name: "Must be an integer."})
     if minimum is not None and value < minimum:
         raise ValidationError({name: f"Must be at least {minimum}."})
     if maximum is not None and value > maximum:
