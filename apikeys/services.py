@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from momentry.api.params import parse_uuid
+from momentry.core.parsing import parse_uuid
 
 from .models import ApiKey, Scope, key_digest
 

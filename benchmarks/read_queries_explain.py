@@ -19,7 +19,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from faces.selectors import identity_chunk_page, identity_chunk_rows, identity_trace_page  # noqa: E402
 from identities.models import Identity  # noqa: E402
-from identities.selectors import identities_matching_name, identity_list  # noqa: E402
+from identities.search import identities_matching_name  # noqa: E402
+from identities.selectors import identity_list  # noqa: E402
 
 
 def captured(function):

@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import F
 
+from .keys import face_id
+
 
 class MediaFile(models.Model):
     file_uuid = models.UUIDField(unique=True)
@@ -47,7 +49,12 @@ class FaceDetection(models.Model):
 
     @property
     def face_id(self):
-        return f"{self.frame_number}_{self.index}"
+        return face_id(self.frame_number, self.index)
+
+
+def identity_model():
+    """The model faces are bound to, known to this app only through the foreign key's model string."""
+    return FaceDetection._meta.get_field("identity").related_model
 
 
 class Chunk(models.Model):

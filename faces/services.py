@@ -11,19 +11,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from identities.models import Identity
-from identities.services import identity_sync_files_on_commit
-from momentry.api.exceptions import Conflict
-from momentry.api.params import parse_uuid
+from momentry.core.errors import Conflict
+from momentry.core.locking import lock_in_key_order
+from momentry.core.parsing import INT16_MAX, INT32_RANGE, parse_uuid
 
-from .models import Chunk, FaceDetection, MediaFile
+from .models import Chunk, FaceDetection, MediaFile, identity_model
+from .signals import face_owners_changed
 
 FACE_BATCH_SIZE = 5000
 CHUNK_BATCH_SIZE = 2000
 MAX_IDENTITIES_PER_DOCUMENT = 10_000
 
-INT32_MAX = 2**31 - 1
-INT16_MAX = 2**15 - 1
+INT32_MAX = INT32_RANGE[1]
 FILE_NAME_MAX_LENGTH = MediaFile._meta.get_field("file_name").max_length
 CHUNK_ID_MAX_LENGTH = Chunk._meta.get_field("chunk_id").max_length
 CHUNK_TYPE_MAX_LENGTH = Chunk._meta.get_field("chunk_type").max_length
@@ -236,9 +235,10 @@ def _lock_identities(faces, media_file):
     condition = Q(identity_uuid__in=wanted)
     if media_file is not None:
         condition |= Q(id__in=media_file.faces.filter(identity__isnull=False).values("identity_id"))
-    locked = dict(
-        Identity.objects.select_for_update().filter(condition).order_by("id").values_list("identity_uuid", "id")
-    )
+    locked = {
+        identity.identity_uuid: identity.pk
+        for identity in lock_in_key_order(identity_model().objects.filter(condition).only("id", "identity_uuid"))
+    }
     for position, face in enumerate(faces):
         if face.identity_uuid is not None and face.identity_uuid not in locked:
             raise ValidationError(f"faces[{position}].identity_uuid {face.identity_uuid.hex} names no identity.")
@@ -252,7 +252,7 @@ def media_file_ingest(*, document, replace=False):
     is checked. An existing `file_uuid` is refused (409) unless `replace`; then its faces and chunks
     are replaced, and a face whose `(frame_number, index)` still exists keeps the identity it was
     bound to (a curator's binding outlives a new detection run; the document's `identity_uuid`
-    applies to the other faces). Identities whose faces changed get their `identity.json` rewritten.
+    applies to the other faces). `face_owners_changed` names the identities whose faces changed.
     """
     clean = ingest_document_clean(document)
     with transaction.atomic():
@@ -307,7 +307,7 @@ def _media_file_write(clean, *, replace):
     FaceDetection.objects.bulk_create(faces, batch_size=FACE_BATCH_SIZE)
     Chunk.objects.bulk_create([Chunk(media_file=media_file, **chunk) for chunk in clean.chunks], batch_size=CHUNK_BATCH_SIZE)
 
-    identity_sync_files_on_commit(*sorted(locked_identities))
+    face_owners_changed.send(sender=FaceDetection, identity_uuids=sorted(locked_identities))
     bindings_kept = sum(1 for face in clean.faces if face.key in previous_bindings)
     return IngestResult(
         file_uuid=clean.file_uuid,

@@ -3,6 +3,21 @@ import uuid
 from django.db import models
 
 
+class HistoryAction(models.TextChoices):
+    """The writes that record an identity history entry, one value each."""
+
+    CREATE = "create", "create (pending person)"
+    UPLOAD = "upload", "upload of identity.json"
+    UPDATE = "update", "edit"
+    DELETE = "delete", "delete"
+    PROFILE_IMAGE = "profile_image", "profile image"
+    BIND = "bind", "bind a face"
+    BIND_TRACE = "bind_trace", "bind a trace"
+    UNBIND = "unbind", "unbind a face"
+    UNBIND_TRACE = "unbind_trace", "unbind a trace"
+    TMDB_PROBE = "tmdb_probe", "TMDb probe"
+
+
 class IdentityHistory(models.Model):
     """One curation write on one identity, with what undo and redo need.
 
@@ -12,7 +27,7 @@ class IdentityHistory(models.Model):
 
     history_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     identity_uuid = models.UUIDField()
-    action = models.CharField(max_length=32)
+    action = models.CharField(max_length=32, choices=HistoryAction.choices)
     before_snapshot = models.JSONField(null=True, blank=True)
     after_snapshot = models.JSONField(null=True, blank=True)
     actor = models.CharField(max_length=150)

@@ -3,82 +3,32 @@
 A snapshot is `{"identity": <whole row or null>, "faces": [<group>...]}` and, for the writes that
 touch the profile image, `"profile_image": "profile.jpg" | "profile.png" | null`. A face group is
 `{"file_uuid", "identity_uuid" (the owner in that state, or null), "keys": [[frame, index], ...]}`;
-before and after list the same faces, grouped by their owner before and after the write.
-
-Kept apart from `history.services` (undo and redo) so that `identities.services` can record
-entries without an import cycle.
+before and after list the same faces, grouped by their owner before and after the write. The
+ledger stores what the writers give it: rows and groups are built by the layers that own them.
 """
 import shutil
 import uuid
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from faces.models import MediaFile
-from identities import storage
-from identities.models import Identity
-
 from .models import IdentityHistory
 
 BEFORE = "before"
 AFTER = "after"
-_CURRENT_OWNER = object()
 
 
-def identity_row(identity):
-    """Every concrete column of the identity, JSON-ready (uuids as hex, datetimes ISO 8601)."""
-    row = {}
-    for field in Identity._meta.concrete_fields:
-        value = field.value_from_object(identity)
-        if isinstance(value, uuid.UUID):
-            value = value.hex
-        elif isinstance(value, datetime):
-            value = value.isoformat()
-        row[field.attname] = value
-    return row
-
-
-def locked_face_rows(faces):
-    """Lock the faces about to change and return `(media_file_id, frame, index, identity_id)` rows.
-
-    Ordered by the unique key, so concurrent writers lock faces in the same order.
-    """
-    return list(
-        faces.select_for_update()
-        .order_by("media_file_id", "frame_number", "index")
-        .values_list("media_file_id", "frame_number", "index", "identity_id")
-    )
-
-
-def face_groups(rows, *, owner=_CURRENT_OWNER):
-    """Group face rows for a snapshot, by their current owner or all under `owner` (uuid or None)."""
-    file_uuids = dict(MediaFile.objects.filter(pk__in={row[0] for row in rows}).values_list("pk", "file_uuid"))
-    if owner is _CURRENT_OWNER:
-        owner_ids = {row[3] for row in rows if row[3] is not None}
-        owner_uuids = dict(Identity.objects.filter(pk__in=owner_ids).values_list("pk", "identity_uuid"))
-    groups = {}
-    for file_id, frame_number, index, identity_id in rows:
-        face_owner = owner_uuids.get(identity_id) if owner is _CURRENT_OWNER else owner
-        key = (file_uuids[file_id].hex, face_owner.hex if face_owner else None)
-        groups.setdefault(key, []).append([frame_number, index])
-    return [
-        {"file_uuid": file_uuid, "identity_uuid": owner_uuid, "keys": keys}
-        for (file_uuid, owner_uuid), keys in groups.items()
-    ]
+def snapshot(row, *, faces=(), **extra):
+    """The state an entry records: the identity row (or None), face groups, extras such as profile_image."""
+    return {"identity": row, "faces": list(faces), **extra}
 
 
 def group_owner_uuids(groups):
     """The identities that own faces in the snapshot groups."""
     return [uuid.UUID(group["identity_uuid"]) for group in groups if group["identity_uuid"]]
-
-
-def snapshot(identity, *, faces=(), **extra):
-    """The state an entry records: the identity row (or None), face groups, extras such as profile_image."""
-    return {"identity": identity_row(identity) if identity is not None else None, "faces": list(faces), **extra}
 
 
 def history_record(*, identity_uuid, action, before, after, actor, history_id=None):
@@ -126,12 +76,12 @@ def stash_profile_image(history_id, state, *, source=None, file_name=None, data=
     return file_name
 
 
-def current_profile_image(identity_uuid):
-    """The file holding the identity's profile image as the committed history has it, or None.
+def recorded_profile_image(identity_uuid):
+    """`(True, file or None)` for the identity's profile image as the committed history has it;
+    `(False, None)` when no recorded write changed it (the identity's directory has the truth).
 
     Read from the stash of the entry that set it rather than from `{output}`: the image of a write
-    that has just committed is installed after its commit and may not be in place yet. An identity
-    whose image no recorded write changed has the file in its directory, if any.
+    that has just committed is installed after its commit and may not be in place yet.
     """
     touching = IdentityHistory.objects.filter(identity_uuid=identity_uuid, after_snapshot__has_key="profile_image")
     applied = (
@@ -141,11 +91,33 @@ def current_profile_image(identity_uuid):
         .first()
     )
     if applied is not None:
-        return _stashed(*applied, state=AFTER)
+        return True, _stashed(*applied, state=AFTER)
     oldest = touching.order_by("id").values_list("history_id", "before_snapshot__profile_image").first()
     if oldest is not None:
-        return _stashed(*oldest, state=BEFORE)
-    return storage.profile_image_path(identity_uuid)
+        return True, _stashed(*oldest, state=BEFORE)
+    return False, None
+
+
+def profile_image_to_install(*, identity_uuid, history_id, state):
+    """`(True, file name or None)` when entry `history_id` still has the last word on the identity's
+    image in `state`; `(False, None)` when it was rolled back or replayed since, or a newer applied
+    entry set the image (each of those installs its own)."""
+    entry = (
+        IdentityHistory.objects.filter(history_id=history_id)
+        .values_list("id", "undone_at", f"{state}_snapshot__profile_image")
+        .first()
+    )
+    if entry is None:
+        return False, None
+    entry_id, undone_at, file_name = entry
+    if (undone_at is None) != (state == AFTER):
+        return False, None
+    newer_image = IdentityHistory.objects.filter(
+        identity_uuid=identity_uuid, id__gt=entry_id, undone_at__isnull=True, after_snapshot__has_key="profile_image"
+    )
+    if newer_image.exists():
+        return False, None
+    return True, file_name
 
 
 def _stashed(history_id, file_name, *, state):

@@ -1,22 +1,23 @@
-"""Reads of the identity history."""
+"""Reads of the identity history ledger."""
 from django.http import Http404
 
-from identities.models import Identity
-from momentry.api.params import uuid_from_path
+from momentry.core.parsing import parse_uuid
 
 from .models import IdentityHistory
 
 
-def identity_history(identity_uuid):
-    """The identity's entries, newest first; works for a deleted identity as long as it has history.
+def history_entries(identity_uuid):
+    """The entries recorded on one identity (a UUID), newest first; a deleted identity keeps them."""
+    return IdentityHistory.objects.filter(identity_uuid=identity_uuid).order_by("-id")
 
-    404 when the uuid is malformed or names neither an identity nor any history.
-    """
-    parsed = uuid_from_path(identity_uuid, what="identity")
-    entries = IdentityHistory.objects.filter(identity_uuid=parsed).order_by("-id")
-    if not entries.exists() and not Identity.objects.filter(identity_uuid=parsed).exists():
-        raise Http404(f"No identity with uuid {parsed.hex}.")
-    return parsed, entries
+
+def history_entry_get(history_id):
+    """The entry for a path parameter (dashed or hex), or 404."""
+    parsed = parse_uuid(history_id)
+    entry = IdentityHistory.objects.filter(history_id=parsed).first() if parsed is not None else None
+    if entry is None:
+        raise Http404(f"No history entry {history_id}.")
+    return entry
 
 
 def history_stack_heads(entries):

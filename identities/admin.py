@@ -4,25 +4,25 @@ from django.core.exceptions import ValidationError
 
 from apikeys.permissions import actor_for
 
-from . import services
 from .models import Identity
+from .services import documents, editing
 
 
 def upload_document(identity_uuid, values):
     """The `identity.json` document the upload service takes, from the admin form's values."""
-    return {"identity_uuid": identity_uuid.hex, **{field: values.get(field) for field in services.UPLOAD_FIELDS}}
+    return {"identity_uuid": identity_uuid.hex, **{field: values.get(field) for field in documents.UPLOAD_FIELDS}}
 
 
 class IdentityAdminForm(forms.ModelForm):
     class Meta:
         model = Identity
-        fields = list(services.UPLOAD_FIELDS)
+        fields = list(documents.UPLOAD_FIELDS)
 
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
             try:
-                services.clean_identity_document(upload_document(self.instance.identity_uuid, cleaned))
+                documents.clean_identity_document(upload_document(self.instance.identity_uuid, cleaned))
             except ValidationError as exc:
                 raise ValidationError(exc.messages) from exc
         return cleaned
@@ -41,7 +41,7 @@ class IdentityAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
-        identity, _created = services.identity_upload(
+        identity, _created = documents.identity_upload(
             document=upload_document(obj.identity_uuid, form.cleaned_data), actor=actor_for(request)
         )
         obj.pk = identity.pk
@@ -53,7 +53,7 @@ class IdentityAdmin(admin.ModelAdmin):
         return self._delete_view(request, object_id, extra_context)
 
     def delete_model(self, request, obj):
-        services.identity_delete(identity_uuid=obj.identity_uuid, actor=actor_for(request))
+        editing.identity_delete(identity_uuid=obj.identity_uuid, actor=actor_for(request))
 
     def delete_queryset(self, request, queryset):
         for identity in queryset:

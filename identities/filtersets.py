@@ -1,10 +1,9 @@
 """Filters of the identity list, shared by the API, the console and the tests (NetBox style)."""
 import django_filters
 from django import forms
-from drf_spectacular.utils import OpenApiParameter
 
 from .models import Identity, IdentitySource, IdentityStatus
-from .selectors import identities_matching_text
+from .search import identities_matching_text
 
 # Longer search texts are refused (400) rather than sent to the database: SQLite fails a LIKE
 # pattern over 50,000 bytes with an error, and no name or alias is anywhere near this long.
@@ -48,28 +47,3 @@ class IdentityFilterSet(django_filters.FilterSet):
 
     def filter_text(self, queryset, name, value):
         return identities_matching_text(queryset, value)
-
-
-def openapi_parameters(filterset_class):
-    """The query parameters of a FilterSet for the schema, with the choices as enums; an ordering is
-    a comma-separated list of its keys (`name,-created_at`), so each key is checked, not the whole."""
-    parameters = []
-    for name, declared in filterset_class.base_filters.items():
-        is_integer = issubclass(declared.field_class, forms.IntegerField)
-        choices = declared.extra.get("choices")
-        is_ordering = isinstance(declared, django_filters.OrderingFilter)
-        parameters.append(
-            OpenApiParameter(
-                name,
-                int if is_integer else str,
-                description=str(declared.extra.get("help_text", "")),
-                enum=[value for value, _label in choices] if choices else None,
-                many=is_ordering or None,
-                style="form" if is_ordering else None,
-                explode=False if is_ordering else None,
-            )
-        )
-    return parameters
-
-
-IDENTITY_FILTER_PARAMETERS = openapi_parameters(IdentityFilterSet)

@@ -1,8 +1,8 @@
 from django import forms
 
-from .models import IdentityStatus
+from .models import PATCHABLE_STATUSES, IdentityStatus
 
-EDITABLE_STATUSES = [(value, label) for value, label in IdentityStatus.choices if value != IdentityStatus.MERGED]
+EDITABLE_STATUSES = [(value, label) for value, label in IdentityStatus.choices if value in PATCHABLE_STATUSES]
 
 
 class IdentityEditForm(forms.Form):

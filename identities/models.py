@@ -11,6 +11,15 @@ class IdentityStatus(models.TextChoices):
     MERGED = "merged"
 
 
+# What an edit may set: `merged` is only ever set (and taken back) by a merge.
+PATCHABLE_STATUSES = (
+    IdentityStatus.CONFIRMED,
+    IdentityStatus.PENDING,
+    IdentityStatus.INACTIVE,
+    IdentityStatus.SKIPPED,
+)
+
+
 class IdentitySource(models.TextChoices):
     JSON = ".json"
     AUTO = "auto"

@@ -1,16 +1,15 @@
 """Reads of identities, shared by the API, the console, the admin and the commands."""
-import json
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Exists, Func, OuterRef, Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from faces.models import FaceDetection
-from momentry.api.params import uuid_from_path
+from history.selectors import history_entries
+from momentry.core.parsing import uuid_from_path
 
+from .filtersets import IdentityFilterSet
 from .models import Identity, IdentitySource, IdentityStatus
 
 IDENTITY_JSON_VERSION = 1
@@ -75,60 +74,7 @@ def identity_document(identity):
     }
 
 
-# --- search and filtering --------------------------------------------------------------------
-
-# PostgreSQL serves every expression below with a pg_trgm GIN index on `UPPER(expression)`
-# (migration 0002_read_indexes), which is what `__icontains` compiles to there.
-
-
-class AliasNames(Func):
-    """The names in `metadata.aliases`, one per line, as plain (unescaped) text.
-
-    On PostgreSQL this is the immutable SQL function `identity_alias_names(jsonb)` created by the
-    trigram migration, so it can be indexed; on SQLite, a subquery over `json_each`.
-    """
-
-    function = "identity_alias_names"
-    output_field = TextField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            template=(
-                "(SELECT group_concat(json_extract(alias.value, '$.name'), char(10))"
-                " FROM json_each(%(expressions)s, '$.aliases') AS alias WHERE alias.type = 'object')"
-            ),
-            **extra_context,
-        )
-
-
-def _with_search_expressions(queryset):
-    return queryset.alias(alias_names=AliasNames("metadata"), metadata_text=Cast("metadata", TextField()))
-
-
-def _metadata_text_forms(q):
-    """`q` as it appears in the stored JSON text: itself, and JSON-escaped the way the database
-    stores strings (quotes and backslashes on both; non-ASCII too on SQLite, whose JSON text is
-    ASCII-only), so a value with such characters is still found by the raw-text match."""
-    escaped = json.dumps(q, ensure_ascii=connection.vendor != "postgresql")[1:-1]
-    return list(dict.fromkeys([q, escaped]))
-
-
-def identities_matching_name(queryset, q):
-    """Identities whose name or any alias name contains `q`, case-insensitively."""
-    return _with_search_expressions(queryset).filter(Q(name__icontains=q) | Q(alias_names__icontains=q))
-
-
-def identities_matching_text(queryset, q):
-    """Identities whose name, any alias name or metadata text contains `q`, case-insensitively.
-
-    The one implementation behind `GET /identity/search` and the `q` filter of the identity list.
-    """
-    condition = Q(name__icontains=q) | Q(alias_names__icontains=q)
-    for form in _metadata_text_forms(q):
-        condition |= Q(metadata_text__icontains=form)
-    return _with_search_expressions(queryset).filter(condition)
+# --- listing and the identity history ---------------------------------------------------------
 
 
 def identity_list(*, filters=None):
@@ -136,12 +82,21 @@ def identity_list(*, filters=None):
 
     Invalid filter values raise `ValidationError`, which the API answers with a 400.
     """
-    from .filtersets import IdentityFilterSet  # the filterset uses the search above
-
     filterset = IdentityFilterSet(filters if filters is not None else {}, queryset=Identity.objects.all())
     if not filterset.is_valid():
         raise ValidationError(filterset.form.errors.as_data())
     return filterset.qs
+
+
+def identity_history(identity_uuid):
+    """`(uuid, entries)`: the identity's history, newest first; works for a deleted identity as long
+    as it has history. 404 when the uuid is malformed or names neither an identity nor any history.
+    """
+    parsed = uuid_from_path(identity_uuid, what="identity")
+    entries = history_entries(parsed)
+    if not entries.exists() and not Identity.objects.filter(identity_uuid=parsed).exists():
+        raise Http404(f"No identity with uuid {parsed.hex}.")
+    return parsed, entries
 
 
 # --- pending persons -------------------------------------------------------------------------

@@ -2,15 +2,23 @@ from django.urls import path
 
 from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
 
-from . import views
+from .views import files, history, identities
 
 urlpatterns = [
-    path("identities/", views.identity_list_view, name="identity-list"),
-    path("identities/<uuidish:identity_uuid>/", views.identity_detail_view, name="identity-detail"),
-    path("identities/<uuidish:identity_uuid>/edit", views.identity_edit_view, name="identity-edit"),
-    path("identities/<uuidish:identity_uuid>/delete", views.identity_delete_view, name="identity-delete"),
-    path("identities/<uuidish:identity_uuid>/unbind", views.trace_unbind_view, name="trace-unbind"),
-    path("identities/<uuidish:identity_uuid>/merge", views.identity_merge_view, name="identity-merge"),
-    path("identities/<uuidish:identity_uuid>/history/", views.identity_history_view, name="identity-history"),
-    path("identities/<uuidish:identity_uuid>/profile-image", views.profile_image_view, name="identity-profile-image"),
+    path("identities/", identities.identity_list_view, name="identity-list"),
+    path("identities/<uuidish:identity_uuid>/", identities.identity_detail_view, name="identity-detail"),
+    path("identities/<uuidish:identity_uuid>/edit", identities.identity_edit_view, name="identity-edit"),
+    path("identities/<uuidish:identity_uuid>/delete", identities.identity_delete_view, name="identity-delete"),
+    path("identities/<uuidish:identity_uuid>/unbind", identities.trace_unbind_view, name="trace-unbind"),
+    path("identities/<uuidish:identity_uuid>/merge", identities.identity_merge_view, name="identity-merge"),
+    path("identities/<uuidish:identity_uuid>/history/", identities.identity_history_view, name="identity-history"),
+    path("identities/<uuidish:identity_uuid>/profile-image", identities.profile_image_view, name="identity-profile-image"),
+    path("files/", files.file_list_view, name="file-list"),
+    path("files/<uuidish:file_uuid>/", files.file_detail_view, name="file-detail"),
+    path("files/<uuidish:file_uuid>/bind", files.trace_bind_view, name="trace-bind"),
+    path("history/<uuidish:history_id>/undo", history.history_undo_view, name="history-undo"),
+    path("history/<uuidish:history_id>/redo", history.history_redo_view, name="history-redo"),
+    path("merges/", history.merge_list_view, name="merge-list"),
+    path("merges/<uuidish:merge_id>/undo", history.merge_undo_view, name="merge-undo"),
+    path("merges/<uuidish:merge_id>/redo", history.merge_redo_view, name="merge-redo"),
 ]

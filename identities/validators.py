@@ -2,6 +2,10 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from momentry.core.parsing import INT32_RANGE
+
+from .models import Identity
+
 # language[-script][-region][-variant...]: the BCP 47 forms a curator writes (en, zh-TW, zh-Hant-TW, yue, es-419).
 BCP47 = re.compile(
     r"^[A-Za-z]{2,3}(-[A-Za-z]{3}){0,3}"
@@ -29,3 +33,34 @@ def validate_aliases(aliases):
 def validate_metadata_aliases(metadata):
     if isinstance(metadata, dict) and "aliases" in metadata:
         validate_aliases(metadata["aliases"])
+
+
+def clean_name(name):
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError("name must be a non-empty string")
+    return name.strip()
+
+
+def _contains_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+def ensure_storable(values):
+    """Refuse with a 400 what the database would refuse with an error: NUL characters (PostgreSQL
+    text and jsonb cannot hold them), strings longer than their column, integers out of range."""
+    for field_name, value in values.items():
+        field = Identity._meta.get_field(field_name)
+        if _contains_nul(value):
+            raise ValidationError(f"{field_name} must not contain NUL characters")
+        max_length = getattr(field, "max_length", None)
+        if max_length and isinstance(value, str) and len(value) > max_length:
+            raise ValidationError(f"{field_name} must be at most {max_length} characters")
+        if isinstance(value, int) and not isinstance(value, bool) and not INT32_RANGE[0] <= value <= INT32_RANGE[1]:
+            raise ValidationError(f"{field_name} is out of range")
+    return values

@@ -6,8 +6,8 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from momentry.api.exceptions import Conflict, ServiceError
-from momentry.api.params import parse_int
+from momentry.core.errors import ApplicationError, error_message
+from momentry.core.parsing import parse_int
 
 CONSOLE_PAGE_SIZE = 50
 # Beyond this a page number is malformed: its OFFSET would overflow the database's 64-bit integer.
@@ -40,20 +40,12 @@ def page_of(request, queryset, *, page_size=CONSOLE_PAGE_SIZE, name="page"):
     return list(queryset[offset : offset + page_size]), pager(page=page, page_size=page_size, total=total, name=name)
 
 
-def refusal_message(exc):
-    if isinstance(exc, ValidationError):
-        return "; ".join(exc.messages)
-    if isinstance(exc, (Conflict, ServiceError)):
-        return exc.message
-    return str(exc)
-
-
 def perform(request, action, *, success):
     """Run a service; on refusal show why. Returns the service's result, or None if refused."""
     try:
         result = action()
-    except (ValidationError, Conflict, ServiceError, Http404) as exc:
-        messages.error(request, refusal_message(exc))
+    except (ValidationError, ApplicationError, Http404) as exc:
+        messages.error(request, error_message(exc))
         return None
     messages.success(request, success(result) if callable(success) else success)
     return result
@@ -64,7 +56,7 @@ def search(request, query):
     try:
         return query()
     except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
+        messages.error(request, error_message(exc))
         return []
 
 

@@ -17,15 +17,11 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("identities.api.urls")),
-    path("", include("faces.api.urls")),
-    path("", include("history.api.urls")),
     re_path(r"^[\s\S]*$", api_not_found),  # not `.*`, which stops at a line break in the path
 ]
 
 console_patterns = [
     path("", include("identities.urls")),
-    path("", include("faces.urls")),
-    path("", include("history.urls")),
 ]
 
 urlpatterns = [

@@ -4,13 +4,13 @@ import uuid
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 from factory.django import DjangoModelFactory
+from PIL import Image
 
 from apikeys.models import ApiKey
 from apikeys.services import api_key_create
 from faces.models import Chunk, FaceDetection, MediaFile
-from history.models import IdentityHistory
+from history.models import HistoryAction, IdentityHistory
 from identities.models import Identity
 
 
@@ -76,7 +76,7 @@ class IdentityHistoryFactory(DjangoModelFactory):
         model = IdentityHistory
 
     identity_uuid = factory.LazyFunction(uuid.uuid4)
-    action = "patch"
+    action = HistoryAction.UPDATE
     actor = "key:test"
 
 

@@ -8,10 +8,12 @@ from django.http import Http404
 
 from faces.models import FaceDetection
 from history.models import IdentityHistory
-from history.services import history_undo
 from identities.models import Identity
 from identities.selectors import identity_document
-from identities.services import ProfileImageChange, identity_delete, identity_profile_image_set, trace_bind
+from identities.services.binding import trace_bind
+from identities.services.editing import identity_delete
+from identities.services.images import ProfileImageChange, identity_profile_image_set
+from identities.services.replay import history_undo
 from tests.factories import IdentityFactory, MediaFileFactory, image_bytes, image_upload, make_trace
 
 pytestmark = [

@@ -4,9 +4,9 @@ from collections import defaultdict
 import pytest
 from django.core.management import call_command
 
-from faces.demo import build_demo_library, person_uuid
-from faces.demo_catalogue import PEOPLE
 from faces.models import Chunk, FaceDetection, MediaFile
+from identities.demo.catalogue import PEOPLE
+from identities.demo.library import build_demo_library, person_uuid
 from identities.models import Identity
 from identities.storage import identity_json_path
 from identities.validators import validate_aliases

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from faces.models import Chunk, FaceDetection, MediaFile
 from faces.services import media_file_ingest
 from identities.storage import identity_json_path
-from momentry.api.exceptions import Conflict
+from momentry.core.errors import Conflict
 from tests.factories import IdentityFactory
 
 pytestmark = pytest.mark.django_db

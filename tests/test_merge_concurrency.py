@@ -7,11 +7,11 @@ from django.db import connection
 from django.http import Http404
 
 from faces.models import FaceDetection
-from history import merges
+from history import merge_records
 from history.models import MergeOperation
 from identities.models import Identity
-from identities.services import identity_merge, merge_undo
-from momentry.api.exceptions import ServiceError
+from identities.services.merging import identity_merge, merge_undo
+from momentry.core.errors import ApplicationError
 from tests.factories import IdentityFactory, MediaFileFactory, make_trace
 
 pytestmark = [
@@ -58,7 +58,7 @@ def test_a_reader_of_a_pending_record_waits_for_the_transaction_in_flight(pair, 
             raise RuntimeError("the merge fails after its pending record was written")
 
     outcomes = {}
-    with mock.patch("history.merges.record_insert_pending", side_effect=write_then_wait):
+    with mock.patch("history.merge_records.record_insert_pending", side_effect=write_then_wait):
         merging = in_thread(
             lambda: identity_merge(identity_uuid=source.identity_uuid, into_uuid=target.identity_uuid, actor="key:a"),
             outcomes,
@@ -66,7 +66,7 @@ def test_a_reader_of_a_pending_record_waits_for_the_transaction_in_flight(pair, 
         )
         assert written.wait(timeout=30)
         merge_id = merge_store.find_one({"state": "pending"})["_id"]
-        reading = in_thread(lambda: merges.merge_record_get(merge_id), outcomes, "read")
+        reading = in_thread(lambda: merge_records.merge_record_get(merge_id), outcomes, "read")
         reading.join(timeout=0.5)
         release.set()
         merging.join()
@@ -96,7 +96,7 @@ def test_merging_two_identities_into_each_other_at_once_merges_one_way(pair, rou
     for thread in threads:
         thread.join()
 
-    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, ServiceError)]
+    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, ApplicationError)]
     merged = [outcome for outcome in outcomes.values() if not isinstance(outcome, Exception)]
     assert len(refused) == 1 and len(merged) == 1, outcomes
     assert Identity.objects.filter(status="merged").count() == 1
@@ -113,7 +113,7 @@ def test_two_undos_of_one_merge_at_once_undo_it_once(pair):
         thread.join()
 
     done = [outcome for outcome in outcomes.values() if not isinstance(outcome, Exception)]
-    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, ServiceError)]
+    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, ApplicationError)]
     assert len(done) == 1 and len(refused) == 1, outcomes
     assert refused[0].code == "merge_already_undone"
     assert done[0].undone.faces_reverted == 20

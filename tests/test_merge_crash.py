@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 
 from faces.models import FaceDetection
-from history import merges
+from history import merge_records
 from history.models import MergeOperation
 from identities.models import Identity
 from tests.factories import IdentityFactory, MediaFileFactory, StrangerFactory, make_trace
@@ -55,7 +55,7 @@ def history(api):
 def test_merge_dying_before_the_commit_leaves_nothing_visible(api, pair, merge_store, world_state):
     source, target = pair
     before = world_state()
-    with mock.patch("history.merges.record_insert_pending", side_effect=then_die(merges.record_insert_pending)):
+    with mock.patch("history.merge_records.record_insert_pending", side_effect=then_die(merge_records.record_insert_pending)):
         with pytest.raises(ProcessDied):
             merge(api, source, target)
 
@@ -74,7 +74,7 @@ def test_merge_dying_before_the_commit_leaves_nothing_visible(api, pair, merge_s
 def test_merge_failing_inside_the_transaction_writes_no_record(api, pair, merge_store, world_state):
     source, target = pair
     before = world_state()
-    with mock.patch("history.merges.metadata_merge", side_effect=RuntimeError("disk full")):
+    with mock.patch("identities.services.merge_rules.metadata_merge", side_effect=RuntimeError("disk full")):
         response = merge(api, source, target)
     assert response.status_code == 500
     assert response.json() == {"success": False, "error": {"code": "server_error", "message": "Internal server error."}}
@@ -85,7 +85,7 @@ def test_merge_failing_inside_the_transaction_writes_no_record(api, pair, merge_
 def test_merge_dying_after_the_commit_is_whole_and_can_be_undone(api, pair, merge_store, world_state):
     source, target = pair
     before = world_state()
-    with mock.patch("history.merges.operation_complete", side_effect=ProcessDied):
+    with mock.patch("history.merge_records.operation_complete", side_effect=ProcessDied):
         with pytest.raises(ProcessDied):
             merge(api, source, target)
 
@@ -104,7 +104,7 @@ def test_merge_dying_after_the_commit_is_whole_and_can_be_undone(api, pair, merg
 
 def test_merge_whose_record_cannot_be_completed_still_succeeds(api, pair, merge_store):
     source, target = pair
-    with mock.patch("history.merges._finish", side_effect=ConnectionError("MongoDB went away")):
+    with mock.patch("history.merge_records._finish", side_effect=ConnectionError("MongoDB went away")):
         response = merge(api, source, target)
     assert response.status_code == 200
     merge_id = response.json()["data"]["merge_id"]
@@ -116,7 +116,7 @@ def test_merge_whose_record_cannot_be_completed_still_succeeds(api, pair, merge_
 def test_undo_dying_before_the_commit_leaves_the_merge_standing(api, pair, merge_store):
     source, target = pair
     merge_id = merge(api, source, target).json()["data"]["merge_id"]
-    with mock.patch("history.merges.record_begin_operation", side_effect=then_die(merges.record_begin_operation)):
+    with mock.patch("history.merge_records.record_begin_operation", side_effect=then_die(merge_records.record_begin_operation)):
         with pytest.raises(ProcessDied):
             undo(api, merge_id)
 
@@ -132,7 +132,7 @@ def test_undo_dying_before_the_commit_leaves_the_merge_standing(api, pair, merge
 def test_undo_dying_after_the_commit_is_whole_and_can_be_redone(api, pair, merge_store):
     source, target = pair
     merge_id = merge(api, source, target).json()["data"]["merge_id"]
-    with mock.patch("history.merges.operation_complete", side_effect=ProcessDied):
+    with mock.patch("history.merge_records.operation_complete", side_effect=ProcessDied):
         with pytest.raises(ProcessDied):
             undo(api, merge_id)
 
@@ -150,7 +150,7 @@ def test_redo_dying_before_the_commit_leaves_the_merge_undone(api, pair, merge_s
     source, target = pair
     merge_id = merge(api, source, target).json()["data"]["merge_id"]
     assert undo(api, merge_id).status_code == 200
-    with mock.patch("history.merges.record_begin_operation", side_effect=then_die(merges.record_begin_operation)):
+    with mock.patch("history.merge_records.record_begin_operation", side_effect=then_die(merge_records.record_begin_operation)):
         with pytest.raises(ProcessDied):
             redo(api, merge_id)
 

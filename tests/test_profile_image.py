@@ -6,7 +6,7 @@ import zlib
 import pytest
 
 from history.models import IdentityHistory
-from identities import services
+from identities.services import editing, images
 from tests.factories import IdentityFactory, image_bytes, image_upload
 
 # Real commits: the image is installed by an on_commit callback.
@@ -180,10 +180,11 @@ def test_a_write_failing_inside_its_transaction_leaves_database_and_disk_as_they
     def fail(**kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services, "history_record", fail)
+    monkeypatch.setattr(images, "history_record", fail)
+    monkeypatch.setattr(editing, "history_record", fail)
     for write in (
-        lambda: services.identity_profile_image_set(identity_uuid=identity.identity_uuid, upload=image_upload(), actor="t"),
-        lambda: services.identity_delete(identity_uuid=identity.identity_uuid, actor="t"),
+        lambda: images.identity_profile_image_set(identity_uuid=identity.identity_uuid, upload=image_upload(), actor="t"),
+        lambda: editing.identity_delete(identity_uuid=identity.identity_uuid, actor="t"),
     ):
         with pytest.raises(RuntimeError):
             write()

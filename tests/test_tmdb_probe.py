@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from history.models import IdentityHistory
-from history.services import history_undo
 from identities.models import Identity
-from identities.services import identity_apply_tmdb_person, identity_tmdb_probe_on_commit
-from momentry.api.exceptions import Conflict
+from identities.services.replay import history_undo
+from identities.services.tmdb_probe import identity_apply_tmdb_person, identity_tmdb_probe_on_commit
+from momentry.core.errors import Conflict
 from tests.factories import IdentityFactory, image_bytes
 
 # Real commits: identity.json and profile images are written by on_commit callbacks.

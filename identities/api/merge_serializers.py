@@ -1,9 +1,9 @@
 """Request and response shapes of mergeinto, merge undo and redo, and the merge history."""
 from rest_framework import serializers
 
-from history.merges import merge_is_expired
+from history.merge_records import merge_is_expired
 
-from .write_serializers import UuidField
+from .fields import UuidField
 
 
 class StrictBooleanField(serializers.BooleanField):

@@ -3,11 +3,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from apikeys.permissions import actor_for
-from history.merges import merge_clock, merge_history_page
+from history.merge_records import merge_clock, merge_history_page
+from momentry.api.pagination import page_params
 from momentry.api.params import bool_param, uuid_from_body
 from momentry.api.views import PAGE_PARAMETERS, IdentityApiView
 
-from .. import services
+from ..services import merging
 from .merge_serializers import (
     MergeHistoryResponseSerializer,
     MergeIntoRequestSerializer,
@@ -54,7 +55,7 @@ class MergeIntoView(IdentityApiView):
     def post(self, request, identity_uuid):
         serializer = MergeIntoRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        merge = services.identity_merge(
+        merge = merging.identity_merge(
             identity_uuid=identity_uuid,
             into_uuid=serializer.validated_data["into_uuid"],
             keep_history=serializer.validated_data["keep_history"],
@@ -79,7 +80,7 @@ class MergeUndoView(IdentityApiView):
         ),
     )
     def post(self, request, merge_id):
-        result = services.merge_undo(merge_id=merge_id, actor=actor_for(request))
+        result = merging.merge_undo(merge_id=merge_id, actor=actor_for(request))
         undone = result.undone
         message = f"Undo merge completed: '{undone.source.name}' restored, {undone.faces_reverted} faces reverted"
         if undone.faces_not_reverted:
@@ -115,7 +116,7 @@ class MergeRedoView(IdentityApiView):
         ),
     )
     def post(self, request, merge_id):
-        merge = services.merge_redo(merge_id=merge_id, actor=actor_for(request))
+        merge = merging.merge_redo(merge_id=merge_id, actor=actor_for(request))
         message = (
             f"Redo merge completed: '{merge.source_name}' merged into '{merge.target_name}' again "
             f"({merge.faces_transferred} faces transferred, {_outcome(merge)})"
@@ -138,13 +139,14 @@ class MergeHistoryView(IdentityApiView):
     def get(self, request):
         """Merges newest first, 20 a page by default."""
         params = request.query_params
+        page_number, page_size = page_params(params, default_size=MERGE_HISTORY_DEFAULT_PAGE_SIZE)
         page = merge_history_page(
-            params,
+            page=page_number,
+            page_size=page_size,
             source_uuid=uuid_from_body(params, "source_uuid", required=False),
             target_uuid=uuid_from_body(params, "target_uuid", required=False),
             merge_id=uuid_from_body(params, "merge_id", required=False),
             undone=bool_param(params, "undone"),
-            default_size=MERGE_HISTORY_DEFAULT_PAGE_SIZE,
         )
         body = {
             "success": True,

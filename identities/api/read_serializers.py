@@ -2,39 +2,10 @@
 at /api/v1/schema/ is exactly what is sent."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import SkipField
 
 from faces.selectors import frame_seconds
 
-from ..selectors import display_name
-
-
-@extend_schema_field({"type": "string", "pattern": "^[0-9a-f]{32}$"})
-class HexUuidField(serializers.Field):
-    """A UUID written as 32 lowercase hex digits (the contract's form)."""
-
-    def to_representation(self, value):
-        return value.hex
-
-
-@extend_schema_field({"type": "string"})
-class DisplayNameField(serializers.Field):
-    """The identity's name for the request's `locale` (alias of that locale, then of its language,
-    then `name`); left out of the output when no `locale` was asked for."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", "Only with `locale`: the alias for it, else for its language, else `name`.")
-        super().__init__(**kwargs)
-
-    def get_attribute(self, instance):
-        if not self.context.get("locale"):
-            raise SkipField()
-        return super().get_attribute(instance)
-
-    def to_representation(self, identity):
-        return display_name(identity, self.context["locale"])
-
+from .fields import DisplayNameField, FileBindingSerializer, HexUuidField
 
 # --- files -----------------------------------------------------------------------------------
 
@@ -144,12 +115,6 @@ class IdentityStatusResponseSerializer(serializers.Serializer):
     file_count = serializers.IntegerField()
     has_embedding = serializers.BooleanField()
     has_profile_image = serializers.BooleanField()
-
-
-class FileBindingSerializer(serializers.Serializer):
-    file_uuid = serializers.CharField()
-    trace_ids = serializers.ListField(child=serializers.IntegerField())
-    face_count = serializers.IntegerField()
 
 
 class IdentityDocumentSerializer(serializers.Serializer):

@@ -20,12 +20,14 @@ from faces.selectors import (
     media_file_get,
 )
 from momentry.api.pagination import page_params, paginate
-from momentry.api.params import int_param, parse_uuid
+from momentry.api.params import int_param
 from momentry.api.views import LOCALE_PARAMETER, PAGE_PARAMETERS, IdentityApiView
+from momentry.core.parsing import parse_uuid
 
-from ..filtersets import IDENTITY_FILTER_PARAMETERS, SEARCH_TEXT_MAX_LENGTH
+from ..filtersets import SEARCH_TEXT_MAX_LENGTH
 from ..models import Identity
-from ..selectors import identities_matching_name, identity_document, identity_get
+from ..search import identities_matching_name
+from ..selectors import identity_document, identity_get
 from ..storage import profile_image_path
 from .read_serializers import (
     IdentitiesSearchResponseSerializer,
@@ -37,7 +39,7 @@ from .read_serializers import (
     IdentityTracesResponseSerializer,
 )
 from .serializers import IdentityListResponseSerializer
-from .views import IdentityListView
+from .views import IDENTITY_FILTER_PARAMETERS, IdentityListView
 
 FACES_DEFAULT_PAGE_SIZE = 50
 TRACES_DEFAULT_PAGE_SIZE = 20

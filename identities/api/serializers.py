@@ -2,13 +2,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Identity
-from .read_serializers import DisplayNameField
+from .fields import DisplayNameField, HexUuidField
 
 
 class IdentitySerializer(serializers.ModelSerializer):
     """An identity record; `display_name` is added when the request names a `locale`."""
 
-    identity_uuid = serializers.SerializerMethodField()
+    identity_uuid = HexUuidField()
     display_name = DisplayNameField(source="*")
     tmdb_profile = serializers.SerializerMethodField()
 
@@ -28,10 +28,6 @@ class IdentitySerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    @extend_schema_field(serializers.CharField())
-    def get_identity_uuid(self, identity):
-        return identity.identity_uuid.hex
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_tmdb_profile(self, identity):

@@ -2,7 +2,7 @@ from django.urls import path
 
 from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
 
-from . import merge_views, read_views, views, write_views
+from . import history_views, merge_views, pending_views, read_views, views, write_views
 
 urlpatterns = [
     path("identities", views.IdentityListView.as_view(), name="identity-list"),
@@ -34,4 +34,29 @@ urlpatterns = [
     path("identity/merge/history", merge_views.MergeHistoryView.as_view(), name="identity-merge-history"),
     path("identity/merge/<str:merge_id>/undo", merge_views.MergeUndoView.as_view(), name="identity-merge-undo"),
     path("identity/merge/<str:merge_id>/redo", merge_views.MergeRedoView.as_view(), name="identity-merge-redo"),
+    path(
+        "file/<uuidish:file_uuid>/pending-person",
+        pending_views.PendingPersonCreateView.as_view(),
+        name="file-pending-person-create",
+    ),
+    path(
+        "file/<uuidish:file_uuid>/pending-persons",
+        pending_views.PendingPersonListView.as_view(),
+        name="file-pending-persons",
+    ),
+    path(
+        "identity/<uuidish:identity_uuid>/history",
+        history_views.IdentityHistoryView.as_view(),
+        name="identity-history",
+    ),
+    path(
+        "identity/history/<uuidish:history_id>/undo",
+        history_views.HistoryUndoView.as_view(),
+        name="identity-history-undo",
+    ),
+    path(
+        "identity/history/<uuidish:history_id>/redo",
+        history_views.HistoryRedoView.as_view(),
+        name="identity-history-redo",
+    ),
 ]

@@ -2,14 +2,16 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from momentry.api.pagination import paginate
+from momentry.api.schema import filterset_parameters
 from momentry.api.views import LOCALE_PARAMETER, PAGE_PARAMETERS, IdentityApiView
 
-from ..filtersets import IDENTITY_FILTER_PARAMETERS
+from ..filtersets import IdentityFilterSet
 from ..selectors import identity_get, identity_list
 from .serializers import IdentityDetailResponseSerializer, IdentityListResponseSerializer, IdentitySerializer
 from .write_views import DELETE_SCHEMA, PATCH_SCHEMA, identity_delete_response, identity_patch_response
 
 IDENTITY_LIST_DEFAULT_PAGE_SIZE = 20
+IDENTITY_FILTER_PARAMETERS = filterset_parameters(IdentityFilterSet)
 
 
 class IdentityListView(IdentityApiView):

@@ -4,63 +4,10 @@ Bodies of simple types (bind, unbind) are validated here; PATCH and upload bodie
 their services, which the console and the commands share, so their request serializers only
 describe the body for the schema.
 """
-import re
-
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from momentry.api.params import parse_uuid
-
-from ..models import IdentitySource, IdentityStatus
-from ..services import INT32_RANGE, PATCHABLE_STATUSES
-
-# ASCII digits and fullmatch: `\d` would take other scripts' digits and `$` a trailing newline.
-FACE_ID = re.compile(r"(?P<frame>[0-9]{1,10})_(?P<index>[0-9]{1,5})|face_(?P<only_frame>[0-9]{1,10})")
-FRAME_MAX, INDEX_MAX = INT32_RANGE[1], 2**15 - 1
-
-
-def trace_id_field(**kwargs):
-    """A trace id: an integer within the column's range."""
-    return serializers.IntegerField(min_value=INT32_RANGE[0], max_value=INT32_RANGE[1], **kwargs)
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class UuidField(serializers.Field):
-    """A uuid given as 32 hex digits or in the dashed form; written back as hex."""
-
-    default_error_messages = {"invalid": "Must be a UUID: 32 hex digits or the dashed form."}
-
-    def to_internal_value(self, data):
-        parsed = parse_uuid(data)
-        if parsed is None:
-            self.fail("invalid")
-        return parsed
-
-    def to_representation(self, value):
-        return value.hex
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class FaceIdField(serializers.Field):
-    """`{frame_number}_{index}`, or `face_{frame_number}` meaning index 0; gives `(frame, index)`."""
-
-    default_error_messages = {"invalid": "Must be {{frame_number}}_{{index}} or face_{{frame_number}}."}
-
-    def to_internal_value(self, data):
-        match = FACE_ID.fullmatch(data) if isinstance(data, str) else None
-        if match is None:
-            self.fail("invalid")
-        if match["only_frame"] is not None:
-            frame_number, index = int(match["only_frame"]), 0
-        else:
-            frame_number, index = int(match["frame"]), int(match["index"])
-        if frame_number > FRAME_MAX or index > INDEX_MAX:
-            self.fail("invalid")
-        return frame_number, index
-
-    def to_representation(self, value):
-        return f"{value[0]}_{value[1]}"
+from ..models import PATCHABLE_STATUSES, IdentitySource, IdentityStatus
+from .fields import FaceIdField, FileBindingSerializer, UuidField, trace_id_field
 
 
 class IdentityPatchRequestSerializer(serializers.Serializer):
@@ -89,12 +36,6 @@ class IdentityDeleteResponseSerializer(serializers.Serializer):
     message = serializers.CharField()
     faces_unbound = serializers.IntegerField()
     history_id = serializers.UUIDField()
-
-
-class FileBindingSerializer(serializers.Serializer):
-    file_uuid = serializers.CharField()
-    trace_ids = serializers.ListField(child=serializers.IntegerField())
-    face_count = serializers.IntegerField()
 
 
 class IdentityUploadRequestSerializer(serializers.Serializer):

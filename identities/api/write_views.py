@@ -13,8 +13,9 @@ from apikeys.permissions import actor_for, ensure_file_allowed
 from momentry.api.negotiation import FallbackContentNegotiation
 from momentry.api.views import IdentityApiView
 
-from .. import services, storage
+from .. import storage
 from ..selectors import identity_get
+from ..services import binding, documents, editing, images
 from .write_serializers import (
     BindingResponseSerializer,
     FaceBindRequestSerializer,
@@ -43,7 +44,7 @@ DELETE_SCHEMA = extend_schema(
 
 
 def identity_patch_response(request, identity_uuid):
-    update = services.identity_update(identity_uuid=identity_uuid, data=request.data, actor=actor_for(request))
+    update = editing.identity_update(identity_uuid=identity_uuid, data=request.data, actor=actor_for(request))
     return Response(
         {
             "success": True,
@@ -55,7 +56,7 @@ def identity_patch_response(request, identity_uuid):
 
 
 def identity_delete_response(request, identity_uuid):
-    deletion = services.identity_delete(identity_uuid=identity_uuid, actor=actor_for(request))
+    deletion = editing.identity_delete(identity_uuid=identity_uuid, actor=actor_for(request))
     return Response(
         {
             "success": True,
@@ -75,7 +76,7 @@ class IdentityUploadView(IdentityApiView):
         description="Create or update by identity_uuid, in the identity.json format; metadata is replaced.",
     )
     def post(self, request):
-        identity, created = services.identity_upload(document=request.data, actor=actor_for(request))
+        identity, created = documents.identity_upload(document=request.data, actor=actor_for(request))
         return Response(
             {
                 "success": True,
@@ -103,7 +104,7 @@ class IdentityProfileImageView(IdentityApiView):
         path = storage.profile_image_path(identity.identity_uuid)
         if path is None:
             raise Http404(f"Identity {identity.identity_uuid.hex} has no profile image.")
-        content_type = services.PROFILE_CONTENT_TYPES[path.suffix.lstrip(".")]
+        content_type = images.PROFILE_CONTENT_TYPES[path.suffix.lstrip(".")]
         return FileResponse(path.open("rb"), content_type=content_type)
 
     @extend_schema(
@@ -116,7 +117,7 @@ class IdentityProfileImageView(IdentityApiView):
         ),
     )
     def post(self, request, identity_uuid):
-        change = services.identity_profile_image_set(
+        change = images.identity_profile_image_set(
             identity_uuid=identity_uuid, upload=request.FILES.get("image"), actor=actor_for(request)
         )
         return Response(
@@ -157,7 +158,7 @@ class IdentityBindView(IdentityApiView):
     def post(self, request, identity_uuid):
         body = _validated(FaceBindRequestSerializer, request)
         frame_number, index = body["face_id"]
-        change = services.face_bind(
+        change = binding.face_bind(
             identity_uuid=identity_uuid,
             file_uuid=body["file_uuid"],
             frame_number=frame_number,
@@ -178,7 +179,7 @@ class IdentityTraceBindView(IdentityApiView):
     )
     def post(self, request, identity_uuid):
         body = _validated(TraceBindRequestSerializer, request)
-        change = services.trace_bind(
+        change = binding.trace_bind(
             identity_uuid=identity_uuid, file_uuid=body["file_uuid"], trace_id=body["trace_id"], actor=actor_for(request)
         )
         return _binding_response(
@@ -196,7 +197,7 @@ class IdentityUnbindView(IdentityApiView):
     def post(self, request, identity_uuid):
         body = _validated(UnbindRequestSerializer, request)
         frame_number, index = body.get("face_id", (None, None))
-        change = services.faces_unbind(
+        change = binding.faces_unbind(
             identity_uuid=identity_uuid,
             file_uuid=body["file_uuid"],
             frame_number=frame_number,

@@ -1,7 +1,8 @@
-"""One place that turns every failure into the contract's error body.
+"""One place that turns every failure into the contract's error body and its HTTP status.
 
-Services raise plain Django exceptions (`ValidationError`, `Http404`, `PermissionDenied`) or
-`Conflict`; views never build error bodies themselves.
+Services raise plain Django exceptions (`ValidationError`, `Http404`, `PermissionDenied`) or the
+domain errors of `momentry.core.errors`, which carry no status: it is chosen here. Views never
+build error bodies themselves.
 """
 import logging
 
@@ -12,29 +13,9 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
 
+from momentry.core.errors import ApplicationError, Conflict, TooLarge, UnsupportedMediaType
+
 logger = logging.getLogger(__name__)
-
-
-class Conflict(Exception):
-    """The request is valid but the current state forbids it (HTTP 409)."""
-
-    def __init__(self, message, *, code="conflict"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class ServiceError(Exception):
-    """A refused operation with its own HTTP status and error code."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, message, *, code="bad_request", status_code=None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        if status_code is not None:
-            self.status_code = status_code
 
 
 def error_body(code, message):
@@ -79,6 +60,15 @@ _DRF_CODES = {
 }
 
 
+# Most specific first: the first class the error is an instance of gives its status.
+_APPLICATION_STATUSES = {
+    Conflict: status.HTTP_409_CONFLICT,
+    TooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    UnsupportedMediaType: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    ApplicationError: status.HTTP_400_BAD_REQUEST,
+}
+
+
 def exception_handler(exc, context):
     # Django's upload limits (DATA_UPLOAD_MAX_*) raise these while DRF parses the body.
     if isinstance(exc, RequestDataTooBig):
@@ -87,10 +77,9 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         return error_response(status.HTTP_400_BAD_REQUEST, "bad_request", str(exc))
-    if isinstance(exc, ServiceError):
-        return error_response(exc.status_code, exc.code, exc.message)
-    if isinstance(exc, Conflict):
-        return error_response(status.HTTP_409_CONFLICT, exc.code, exc.message)
+    if isinstance(exc, ApplicationError):
+        status_code = next(code for cls, code in _APPLICATION_STATUSES.items() if isinstance(exc, cls))
+        return error_response(status_code, exc.code, exc.message)
     if isinstance(exc, DjangoValidationError):
         return error_response(status.HTTP_400_BAD_REQUEST, "validation_error", _django_validation_message(exc))
     if isinstance(exc, Http404):

@@ -1,34 +1,7 @@
-"""Parsing of the identifiers and paging parameters that every endpoint shares."""
-import re
-import uuid
-
-from django.http import Http404
+"""Query and body parameters of the API: malformed values are a 400 naming the parameter."""
 from rest_framework.exceptions import ValidationError
 
-
-def parse_uuid(value):
-    """A UUID from 32 hex digits or the dashed form; None for anything else."""
-    if isinstance(value, uuid.UUID):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if len(text) not in (32, 36):
-        return None
-    try:
-        parsed = uuid.UUID(text)
-    except ValueError:
-        return None
-    if len(text) == 36 and str(parsed) != text.lower():
-        return None
-    return parsed
-
-
-def uuid_from_path(value, *, what="identity"):
-    parsed = parse_uuid(value)
-    if parsed is None:
-        raise Http404(f"No {what} with uuid {value!r}.")
-    return parsed
+from momentry.core.parsing import parse_int, parse_uuid
 
 
 def uuid_from_body(data, field, *, required=True):
@@ -41,19 +14,6 @@ def uuid_from_body(data, field, *, required=True):
     if parsed is None:
         raise ValidationError({field: "Must be a UUID: 32 hex digits or the dashed form."})
     return parsed
-
-
-# What a client means by an integer; `int()` alone also takes "1_0", " 2", "+2" and other scripts' digits.
-INTEGER = re.compile(r"-?[0-9]+")
-
-
-def parse_int(value):
-    """An integer, or one in its ASCII decimal form (an optional minus and digits); None for anything else."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and INTEGER.fullmatch(value):
-        return int(value)
-    return None
 
 
 def int_param(params, name, *, default=None, minimum=None, maximum=None):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from faces.management.progress import ProgressBar
 from faces.services import media_file_ingest
-from momentry.api.exceptions import Conflict
+from momentry.core.errors import Conflict, error_message
 
 
 def ingest_paths(paths):
@@ -55,8 +55,7 @@ class Command(BaseCommand):
             try:
                 result = media_file_ingest(document=read_document(path), replace=replace)
             except (ValidationError, Conflict) as exc:
-                reason = exc.message if isinstance(exc, Conflict) else "; ".join(exc.messages)
-                refused.append((path, reason))
+                refused.append((path, error_message(exc)))
             else:
                 ingested += 1
                 faces += result.faces

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from identities.models import IdentitySource
-from identities.services import identity_upload
-from momentry.api.params import parse_uuid
+from identities.services.documents import identity_upload
+from momentry.core.errors import error_message
+from momentry.core.parsing import parse_uuid
 
 ACTOR = "command:import_identities"
 
@@ -62,10 +63,6 @@ def _read_document(path):
 
 
 def _reason(exc):
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        return "; ".join(f"{field}: {message}" for field, errors in exc.message_dict.items() for message in errors)
-    if isinstance(exc, ValidationError):
-        return "; ".join(exc.messages)
     if isinstance(exc, json.JSONDecodeError):
         return f"not valid JSON ({exc})"
-    return str(exc)
+    return error_message(exc)

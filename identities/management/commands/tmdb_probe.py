@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from identities import tmdb
 from identities.models import Identity
-from identities.services import TMDB_PROBE_FAILURES, identity_tmdb_probe, tmdb_probe_failure_reason
-from momentry.api.params import parse_uuid
+from identities.services.tmdb_probe import TMDB_PROBE_FAILURES, identity_tmdb_probe
+from momentry.core.errors import error_message
+from momentry.core.parsing import parse_uuid
 
 ACTOR = "command:tmdb_probe"
 
@@ -66,7 +67,7 @@ class Command(BaseCommand):
                 result = identity_tmdb_probe(identity_uuid=identity_uuid, actor=ACTOR, client=client)
             except TMDB_PROBE_FAILURES as exc:
                 counts["failed"] += 1
-                self.stderr.write(f"{label}: failed: {tmdb_probe_failure_reason(exc)}")
+                self.stderr.write(f"{label}: failed: {error_message(exc)}")
                 continue
             counts["updated"] += result.changed
             outcome = "updated" if result.changed else "unchanged"

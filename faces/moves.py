@@ -1,0 +1,172 @@
+"""Moving faces between owners with set-based statements, and describing the faces that moved.
+
+Every write that re-points faces (bind, unbind, merge, undo and redo) goes through here: faces are
+locked in key order (the order every writer uses), moved with one UPDATE whatever their number,
+and reported by key. Many faces travel as one JSON parameter, read by the one SQL shape per
+database that `_json_rows` chooses.
+"""
+import json
+from itertools import groupby
+
+from django.db import connection
+from django.db.models import Q
+
+from momentry.core.parsing import parse_uuid
+
+from .keys import face_id, runs_decode, runs_encode
+from .models import FaceDetection, MediaFile, identity_model
+
+_CURRENT_OWNER = object()
+
+
+def _faces_table():
+    return connection.ops.quote_name(FaceDetection._meta.db_table)
+
+
+def _json_rows(columns):
+    """A SELECT over the JSON array parameter (`%s`) of rows, one column per `(name, sql type)`."""
+    if connection.vendor == "postgresql":
+        selected = ", ".join(f"(e->>{position})::{sql_type} AS {name}" for position, (name, sql_type) in enumerate(columns))
+        return f"SELECT {selected} FROM jsonb_array_elements(%s::jsonb) AS e"
+    selected = ", ".join(f"json_extract(e.value, '$[{position}]') AS {name}" for position, (name, _) in enumerate(columns))
+    return f"SELECT {selected} FROM json_each(%s) AS e"
+
+
+_NULL_SAFE_EQUALS = {"postgresql": "IS NOT DISTINCT FROM", "sqlite": "IS"}
+_RETURNING = 'RETURNING media_file_id, frame_number, "index"'
+
+
+def locked_face_rows(faces):
+    """Lock the faces about to change and return `(media_file_id, frame, index, identity_id)` rows,
+    ordered by the unique key, so concurrent writers lock faces in the same order."""
+    return list(
+        faces.select_for_update()
+        .order_by("media_file_id", "frame_number", "index")
+        .values_list("media_file_id", "frame_number", "index", "identity_id")
+    )
+
+
+def face_groups(rows, *, owner=_CURRENT_OWNER):
+    """Snapshot face groups of face rows, by their current owner or all under `owner` (uuid or None)."""
+    file_uuids = dict(MediaFile.objects.filter(pk__in={row[0] for row in rows}).values_list("pk", "file_uuid"))
+    if owner is _CURRENT_OWNER:
+        owner_ids = {row[3] for row in rows if row[3] is not None}
+        owner_uuids = dict(identity_model().objects.filter(pk__in=owner_ids).values_list("pk", "identity_uuid"))
+    groups = {}
+    for file_id, frame_number, index, identity_id in rows:
+        face_owner = owner_uuids.get(identity_id) if owner is _CURRENT_OWNER else owner
+        key = (file_uuids[file_id].hex, face_owner.hex if face_owner else None)
+        groups.setdefault(key, []).append([frame_number, index])
+    return [
+        {"file_uuid": file_uuid, "identity_uuid": owner_uuid, "keys": keys}
+        for (file_uuid, owner_uuid), keys in groups.items()
+    ]
+
+
+def face_key_groups(rows):
+    """`[{"file_uuid", "keys": runs}]` and the count, from `(media_file_id, frame_number, index)` rows."""
+    rows = sorted(rows)
+    file_uuids = dict(MediaFile.objects.filter(pk__in={row[0] for row in rows}).values_list("pk", "file_uuid"))
+    groups = [
+        {"file_uuid": file_uuids[file_id].hex, "keys": runs_encode((frame, index) for _, frame, index in file_rows)}
+        for file_id, file_rows in groupby(rows, key=lambda row: row[0])
+    ]
+    return groups, len(rows)
+
+
+def face_key_ranges(groups):
+    """`[[media_file_id, first_frame, last_frame, index], ...]` for the files that still exist."""
+    file_ids = dict(
+        MediaFile.objects.filter(file_uuid__in=[group["file_uuid"] for group in groups]).values_list("file_uuid", "pk")
+    )
+    ranges = []
+    for group in groups:
+        file_id = file_ids.get(parse_uuid(group["file_uuid"]))
+        if file_id is not None:
+            ranges.extend([file_id, first, last, index] for first, last, index in runs_decode(group["keys"]))
+    return ranges
+
+
+def face_keys_in_ranges(ranges):
+    return {(file_id, frame, index) for file_id, first, last, index in ranges for frame in range(first, last + 1)}
+
+
+def faces_move_all(*, from_id, to_id):
+    """Re-point every face of one identity with one UPDATE; returns the keys of the faces moved."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_faces_table()} SET identity_id = %s WHERE identity_id = %s {_RETURNING}", [to_id, from_id]
+        )
+        return cursor.fetchall()
+
+
+def faces_move_ranges(ranges, *, from_id, to_id):
+    """Re-point, with one UPDATE, the faces within `ranges` that are bound to `from_id`."""
+    if not ranges:
+        return []
+    rows = _json_rows([("file_id", "bigint"), ("first_frame", "integer"), ("last_frame", "integer"), ("idx", "integer")])
+    sql = f"""
+        UPDATE {_faces_table()} AS f SET identity_id = %s FROM ({rows}) AS r
+        WHERE f.media_file_id = r.file_id AND f.frame_number BETWEEN r.first_frame AND r.last_frame
+          AND f."index" = r.idx AND f.identity_id = %s
+        {_RETURNING}"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [to_id, json.dumps(ranges), from_id])
+        return cursor.fetchall()
+
+
+_SAME_FACE = 'f.media_file_id = m.file_id AND f.frame_number = m.frame_number AND f."index" = m.idx'
+
+
+def faces_move_each(moves):
+    """Move each face of `[[file_id, frame, index, from_identity_id, to_identity_id], ...]` with one
+    UPDATE (on PostgreSQL preceded by locking them in key order); a face moves only while its owner
+    is still `from_identity_id` (None for unbound). Returns the number moved."""
+    if not moves:
+        return 0
+    rows = _json_rows(
+        [("file_id", "bigint"), ("frame_number", "integer"), ("idx", "integer"), ("from_id", "bigint"), ("to_id", "bigint")]
+    )
+    faces = _faces_table()
+    with connection.cursor() as cursor:
+        if connection.features.has_select_for_update:
+            cursor.execute(
+                f"""SELECT f.id FROM {faces} AS f JOIN ({rows}) AS m ON {_SAME_FACE}
+                    ORDER BY f.media_file_id, f.frame_number, f."index" FOR UPDATE OF f""",
+                [json.dumps(moves)],
+            )
+        cursor.execute(
+            f"""UPDATE {faces} AS f SET identity_id = m.to_id FROM ({rows}) AS m
+                WHERE {_SAME_FACE} AND f.identity_id {_NULL_SAFE_EQUALS[connection.vendor]} m.from_id""",
+            [json.dumps(moves)],
+        )
+        return cursor.rowcount
+
+
+def faces_described(keys):
+    """`{file_uuid, face_id, identity_uuid}` of the faces with these keys (one query); a face that no
+    longer exists is listed with `identity_uuid` null."""
+    keys = sorted(keys)
+    if not keys:
+        return []
+    condition = Q()
+    for file_id, frame_number, index in keys:
+        condition |= Q(media_file_id=file_id, frame_number=frame_number, index=index)
+    owners = {
+        (file_id, frame_number, index): owner.hex if owner else None
+        for file_id, frame_number, index, owner in FaceDetection.objects.filter(condition).values_list(
+            "media_file_id", "frame_number", "index", "identity__identity_uuid"
+        )
+    }
+    file_uuids = dict(MediaFile.objects.filter(pk__in={key[0] for key in keys}).values_list("pk", "file_uuid"))
+    return [
+        {"file_uuid": file_uuids[key[0]].hex, "face_id": face_id(key[1], key[2]), "identity_uuid": owners.get(key)}
+        for key in keys
+        if key[0] in file_uuids
+    ]
+
+
+def file_ids_by_uuid(file_hexes):
+    """`{file_uuid hex: media_file_id}` of the files that still exist."""
+    uuids = {parse_uuid(file_hex) for file_hex in file_hexes}
+    return {file_uuid.hex: pk for pk, file_uuid in MediaFile.objects.filter(file_uuid__in=uuids).values_list("pk", "file_uuid")}

@@ -1,0 +1,38 @@
+"""Reads of faces, traces and chunks as they relate to identities.
+
+A trace is every face detection of one file with one `trace_id`; it belongs to an identity when
+at least one of its faces is bound to it (contract.md). Trace rows and trace spans therefore cover
+the whole trace, not only its bound faces, and the chunks of an identity are the chunks of the
+same file whose `[start_time, end_time]` overlaps such a trace's `[first_sec, last_sec]`.
+
+Trace and chunk reads are set-based SQL (the ORM cannot join on a time range): the bound traces
+come from the `face_identity_idx` index, the trace statistics from `face_trace_idx`, and the
+overlapping chunks from a range scan of `chunk_time_idx` per trace span. Every function issues a
+fixed number of queries whatever the page size.
+"""
+from .chunks import ChunkPage, IdentityChunkRow, identity_chunk_page, identity_chunk_rows
+from .files import (
+    frame_seconds,
+    identity_face_summary,
+    identity_faces,
+    identity_file_summaries,
+    media_file_get,
+    media_file_list,
+)
+from .traces import TracePage, file_trace_page, identity_trace_page
+
+__all__ = [
+    "ChunkPage",
+    "IdentityChunkRow",
+    "TracePage",
+    "file_trace_page",
+    "frame_seconds",
+    "identity_chunk_page",
+    "identity_chunk_rows",
+    "identity_face_summary",
+    "identity_faces",
+    "identity_file_summaries",
+    "identity_trace_page",
+    "media_file_get",
+    "media_file_list",
+]

@@ -1,0 +1,96 @@
+"""Response shapes of the identity history endpoints."""
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from faces.keys import face_id
+from history.models import IdentityHistory
+
+from .fields import HexUuidField
+
+SNAPSHOT_DATETIME_FIELDS = ("created_at", "updated_at")
+
+
+class SnapshotFaceGroupSerializer(serializers.Serializer):
+    file_uuid = serializers.CharField()
+    identity_uuid = serializers.CharField(allow_null=True, help_text="The faces' owner in this state; null: unbound.")
+    face_ids = serializers.ListField(child=serializers.CharField(), help_text="`{frame_number}_{index}`.")
+
+
+class SnapshotSchemaSerializer(serializers.Serializer):
+    identity = serializers.JSONField(allow_null=True, help_text="The whole identity row; null when it did not exist.")
+    faces = SnapshotFaceGroupSerializer(many=True, help_text="The faces whose binding changed, by file and owner.")
+    profile_image = serializers.CharField(required=False, allow_null=True)
+
+
+@extend_schema_field(SnapshotSchemaSerializer)
+class SnapshotField(serializers.Field):
+    """A snapshot as every other response writes things: faces as `{frame_number}_{index}` face ids
+    (stored as `[frame, index]` pairs, which the replay reads) and datetimes in UTC with `Z`."""
+
+    def to_representation(self, snapshot):
+        shown = dict(snapshot)
+        identity = snapshot.get("identity")
+        if identity is not None:
+            datetimes = {name: self._datetime(identity.get(name)) for name in SNAPSHOT_DATETIME_FIELDS}
+            shown["identity"] = {**identity, **datetimes}
+        shown["faces"] = [
+            {
+                "file_uuid": group["file_uuid"],
+                "identity_uuid": group["identity_uuid"],
+                "face_ids": [face_id(frame_number, index) for frame_number, index in group["keys"]],
+            }
+            for group in snapshot.get("faces", [])
+        ]
+        return shown
+
+    @staticmethod
+    def _datetime(value):
+        return serializers.DateTimeField().to_representation(parse_datetime(value)) if value else None
+
+
+class HistoryEntrySerializer(serializers.ModelSerializer):
+    """One entry; the snapshots hold the whole identity row and the keys of the faces that moved."""
+
+    history_id = serializers.UUIDField()
+    identity_uuid = HexUuidField()
+    before_snapshot = SnapshotField()
+    after_snapshot = SnapshotField()
+
+    class Meta:
+        model = IdentityHistory
+        fields = [
+            "history_id",
+            "identity_uuid",
+            "action",
+            "actor",
+            "created_at",
+            "undone_at",
+            "undone_by",
+            "redone_by",
+            "superseded_at",
+            "before_snapshot",
+            "after_snapshot",
+        ]
+
+
+class HistoryListResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    identity_uuid = serializers.CharField()
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    history = HistoryEntrySerializer(many=True)
+
+
+class HistoryReplayDataSerializer(serializers.Serializer):
+    history_id = serializers.UUIDField()
+    identity_uuid = serializers.CharField()
+    action = serializers.CharField()
+    faces_moved = serializers.IntegerField()
+
+
+class HistoryReplayResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    data = HistoryReplayDataSerializer()

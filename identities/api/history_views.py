@@ -1,0 +1,73 @@
+"""The identity history endpoints: the list, and the undo and redo of one entry."""
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from apikeys.permissions import actor_for
+from momentry.api.pagination import paginate
+from momentry.api.views import PAGE_PARAMETERS, IdentityApiView
+
+from ..selectors import identity_history
+from ..services.replay import history_redo, history_undo
+from .history_serializers import HistoryEntrySerializer, HistoryListResponseSerializer, HistoryReplayResponseSerializer
+
+HISTORY_DEFAULT_PAGE_SIZE = 20
+
+
+class IdentityHistoryView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_history_list",
+        parameters=PAGE_PARAMETERS,
+        responses=HistoryListResponseSerializer,
+        description="The identity's curation history, newest first; also for a deleted identity.",
+    )
+    def get(self, request, identity_uuid):
+        parsed, entries = identity_history(identity_uuid)
+        page = paginate(entries, request.query_params, default_size=HISTORY_DEFAULT_PAGE_SIZE)
+        return Response(
+            {
+                "success": True,
+                "identity_uuid": parsed.hex,
+                "total": page.total,
+                "page": page.page,
+                "page_size": page.page_size,
+                "history": HistoryEntrySerializer(page.items, many=True).data,
+            }
+        )
+
+
+def _replay_response(replay, verb):
+    entry = replay.entry
+    return Response(
+        {
+            "success": True,
+            "message": f"{verb} {entry.action} {entry.history_id} of identity {entry.identity_uuid.hex}",
+            "data": {
+                "history_id": str(entry.history_id),
+                "identity_uuid": entry.identity_uuid.hex,
+                "action": entry.action,
+                "faces_moved": replay.faces_moved,
+            },
+        }
+    )
+
+
+class HistoryUndoView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_history_undo",
+        request=None,
+        responses=HistoryReplayResponseSerializer,
+        description="Undo the identity's newest change not undone; 409 names the entry that must go first.",
+    )
+    def post(self, request, history_id):
+        return _replay_response(history_undo(history_id=history_id, actor=actor_for(request)), "Undid")
+
+
+class HistoryRedoView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_history_redo",
+        request=None,
+        responses=HistoryReplayResponseSerializer,
+        description="Redo the identity's most recently undone change; 409 names the entry that must go first.",
+    )
+    def post(self, request, history_id):
+        return _replay_response(history_redo(history_id=history_id, actor=actor_for(request)), "Redid")

@@ -1,0 +1,76 @@
+"""The file-level endpoints of pending persons: create one for some traces, list a file's."""
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from apikeys.permissions import actor_for, ensure_file_allowed
+from faces.selectors import media_file_get
+from momentry.api.views import LOCALE_PARAMETER, FileApiView
+from momentry.core.parsing import uuid_from_path
+
+from ..selectors import pending_persons_for_file
+from ..services.pending import pending_person_create
+from .pending_serializers import (
+    PendingPersonCreateRequestSerializer,
+    PendingPersonCreateResponseSerializer,
+    PendingPersonListResponseSerializer,
+    PendingPersonSerializer,
+)
+
+
+def _allowed_file_uuid(request, file_uuid):
+    parsed = uuid_from_path(file_uuid, what="media file")
+    ensure_file_allowed(request, parsed)
+    return parsed
+
+
+class PendingPersonCreateView(FileApiView):
+    @extend_schema(
+        operation_id="file_pending_person_create",
+        request=PendingPersonCreateRequestSerializer,
+        responses=PendingPersonCreateResponseSerializer,
+        description="A pending, manual identity for this file; binds every face of the given traces (404 for an unknown one).",
+    )
+    def post(self, request, file_uuid):
+        file_uuid = _allowed_file_uuid(request, file_uuid)
+        serializer = PendingPersonCreateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        creation = pending_person_create(
+            file_uuid=file_uuid,
+            name=serializer.validated_data.get("name") or None,
+            trace_ids=serializer.validated_data["trace_ids"],
+            actor=actor_for(request),
+        )
+        identity = creation.identity
+        return Response(
+            {
+                "success": True,
+                "message": f"Created pending person: {identity.name} (uuid: {identity.identity_uuid.hex})",
+                "data": {
+                    "identity_uuid": identity.identity_uuid.hex,
+                    "identity_id": identity.pk,
+                    "name": identity.name,
+                    "bound_traces": creation.bound_traces,
+                    "history_id": str(creation.history.history_id),
+                },
+            }
+        )
+
+
+class PendingPersonListView(FileApiView):
+    @extend_schema(
+        operation_id="file_pending_persons_list",
+        parameters=[LOCALE_PARAMETER],
+        responses=PendingPersonListResponseSerializer,
+    )
+    def get(self, request, file_uuid):
+        media_file = media_file_get(_allowed_file_uuid(request, file_uuid))
+        rows = [
+            {"identity": person, "trace_ids": trace_ids} for person, trace_ids in pending_persons_for_file(media_file)
+        ]
+        return Response(
+            {
+                "success": True,
+                "message": f"Found {len(rows)} pending persons for {media_file.file_uuid.hex}",
+                "data": PendingPersonSerializer(rows, many=True, context=self.serializer_context()).data,
+            }
+        )

@@ -1,0 +1,96 @@
+"""Binding faces to identities: one face, a whole trace, and unbinding."""
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.http import Http404
+
+from faces.keys import face_id
+from faces.models import FaceDetection
+from faces.moves import face_groups, locked_face_rows
+from faces.selectors import media_file_get
+from history.models import HistoryAction
+from history.recording import group_owner_uuids, history_record
+
+from ..models import Identity
+from .files import identity_sync_files_on_commit
+from .rows import identity_for_update, identity_snapshot
+
+
+@dataclass(frozen=True)
+class BindingChange:
+    identity: Identity
+    rows_affected: int
+    history: object
+
+
+def _faces_in_file(file_uuid, *, frame_number=None, index=None, trace_id=None):
+    """One face (frame, index) or a whole trace of a file; 404 when the file or the faces don't exist."""
+    media_file = media_file_get(file_uuid)
+    faces = FaceDetection.objects.filter(media_file=media_file)
+    if trace_id is not None:
+        faces, what = faces.filter(trace_id=trace_id), f"trace {trace_id}"
+    else:
+        faces, what = faces.filter(frame_number=frame_number, index=index), f"face {face_id(frame_number, index)}"
+    if not faces.exists():
+        raise Http404(f"No {what} in file {media_file.file_uuid.hex}.")
+    return faces
+
+
+def _rebind_faces(*, identity, changing_faces, new_owner, action, actor):
+    """Point the faces that change at `new_owner` with one UPDATE and record the entry on `identity`.
+
+    Nothing changes (and nothing is recorded) when every face already has that owner.
+    """
+    rows = locked_face_rows(changing_faces)
+    if not rows:
+        return BindingChange(identity=identity, rows_affected=0, history=None)
+    before = identity_snapshot(identity, faces=face_groups(rows))
+    rows_affected = changing_faces.update(identity=new_owner)
+    after = identity_snapshot(identity, faces=face_groups(rows, owner=new_owner.identity_uuid if new_owner else None))
+    entry = history_record(
+        identity_uuid=identity.identity_uuid, action=action, before=before, after=after, actor=actor
+    )
+    identity_sync_files_on_commit(identity.identity_uuid, *group_owner_uuids(before["faces"]))
+    return BindingChange(identity=identity, rows_affected=rows_affected, history=entry)
+
+
+def face_bind(*, identity_uuid, file_uuid, frame_number, index, actor):
+    """Bind one face (`{frame}_{index}`) to the identity, whoever had it before."""
+    with transaction.atomic(durable=True):
+        identity = identity_for_update(identity_uuid)
+        faces = _faces_in_file(file_uuid, frame_number=frame_number, index=index)
+        return _rebind_faces(
+            identity=identity,
+            changing_faces=faces.exclude(identity=identity),
+            new_owner=identity,
+            action=HistoryAction.BIND,
+            actor=actor,
+        )
+
+
+def trace_bind(*, identity_uuid, file_uuid, trace_id, actor):
+    """Bind every face of a trace to the identity in one UPDATE."""
+    with transaction.atomic(durable=True):
+        identity = identity_for_update(identity_uuid)
+        faces = _faces_in_file(file_uuid, trace_id=trace_id)
+        return _rebind_faces(
+            identity=identity,
+            changing_faces=faces.exclude(identity=identity),
+            new_owner=identity,
+            action=HistoryAction.BIND_TRACE,
+            actor=actor,
+        )
+
+
+def faces_unbind(*, identity_uuid, file_uuid, actor, frame_number=None, index=None, trace_id=None):
+    """Unbind one face or a whole trace; only the faces bound to this identity are touched."""
+    with transaction.atomic(durable=True):
+        identity = identity_for_update(identity_uuid)
+        faces = _faces_in_file(file_uuid, frame_number=frame_number, index=index, trace_id=trace_id)
+        return _rebind_faces(
+            identity=identity,
+            changing_faces=faces.filter(identity=identity),
+            new_owner=None,
+            action=HistoryAction.UNBIND_TRACE if trace_id is not None else HistoryAction.UNBIND,
+            actor=actor,
+        )

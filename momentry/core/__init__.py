@@ -1,0 +1,1 @@
+"""The bottom layer: what every app needs and no app owns (errors, parsing, paging, locking)."""

@@ -1,0 +1,57 @@
+"""Parsing of the identifiers and integers that every layer takes from outside."""
+import re
+import uuid
+
+from django.http import Http404
+
+
+def parse_uuid(value):
+    """A UUID from 32 hex digits or the dashed form; None for anything else."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if len(text) not in (32, 36):
+        return None
+    try:
+        parsed = uuid.UUID(text)
+    except ValueError:
+        return None
+    if len(text) == 36 and str(parsed) != text.lower():
+        return None
+    return parsed
+
+
+def uuid_from_path(value, *, what="identity"):
+    """The UUID of a path parameter, or 404 (a malformed id names nothing)."""
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise Http404(f"No {what} with uuid {value!r}.")
+    return parsed
+
+
+def hex_uuid(value):
+    """The contract's form of a uuid (32 lowercase hex digits) from a UUID or any form parse_uuid takes;
+    None stays None."""
+    if value is None:
+        return None
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise ValueError(f"Not a uuid: {value!r}")
+    return parsed.hex
+
+
+# What a client means by an integer; `int()` alone also takes "1_0", " 2", "+2" and other scripts' digits.
+INTEGER = re.compile(r"-?[0-9]+")
+INT32_RANGE = (-(2**31), 2**31 - 1)
+INT16_MAX = 2**15 - 1
+
+
+def parse_int(value):
+    """An integer, or one in its ASCII decimal form (an optional minus and digits); None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and INTEGER.fullmatch(value):
+        return int(value)
+    return None
