@@ -25,13 +25,22 @@ def _faces_table():
 
 def _json_rows(columns):
     """A SELECT over the JSON array parameter (`%s`) of rows, one column per `(name, sql type)`."""
+    numbered = list(enumerate(columns))
     if connection.vendor == "postgresql":
-        selected = ", ".join(f"(e->>{position})::{sql_type} AS {name}" for position, (name, sql_type) in enumerate(columns))
+        selected = ", ".join(f"(e->>{position})::{sql_type} AS {name}" for position, (name, sql_type) in numbered)
         return f"SELECT {selected} FROM jsonb_array_elements(%s::jsonb) AS e"
-    selected = ", ".join(f"json_extract(e.value, '$[{position}]') AS {name}" for position, (name, _) in enumerate(columns))
+    selected = ", ".join(f"json_extract(e.value, '$[{position}]') AS {name}" for position, (name, _) in numbered)
     return f"SELECT {selected} FROM json_each(%s) AS e"
 
 
+_RANGE_COLUMNS = [("file_id", "bigint"), ("first_frame", "integer"), ("last_frame", "integer"), ("idx", "integer")]
+_MOVE_COLUMNS = [
+    ("file_id", "bigint"),
+    ("frame_number", "integer"),
+    ("idx", "integer"),
+    ("from_id", "bigint"),
+    ("to_id", "bigint"),
+]
 _NULL_SAFE_EQUALS = {"postgresql": "IS NOT DISTINCT FROM", "sqlite": "IS"}
 _RETURNING = 'RETURNING media_file_id, frame_number, "index"'
 
@@ -104,7 +113,7 @@ def faces_move_ranges(ranges, *, from_id, to_id):
     """Re-point, with one UPDATE, the faces within `ranges` that are bound to `from_id`."""
     if not ranges:
         return []
-    rows = _json_rows([("file_id", "bigint"), ("first_frame", "integer"), ("last_frame", "integer"), ("idx", "integer")])
+    rows = _json_rows(_RANGE_COLUMNS)
     sql = f"""
         UPDATE {_faces_table()} AS f SET identity_id = %s FROM ({rows}) AS r
         WHERE f.media_file_id = r.file_id AND f.frame_number BETWEEN r.first_frame AND r.last_frame
@@ -124,9 +133,7 @@ def faces_move_each(moves):
     is still `from_identity_id` (None for unbound). Returns the number moved."""
     if not moves:
         return 0
-    rows = _json_rows(
-        [("file_id", "bigint"), ("frame_number", "integer"), ("idx", "integer"), ("from_id", "bigint"), ("to_id", "bigint")]
-    )
+    rows = _json_rows(_MOVE_COLUMNS)
     faces = _faces_table()
     with connection.cursor() as cursor:
         if connection.features.has_select_for_update:
@@ -168,5 +175,5 @@ def faces_described(keys):
 
 def file_ids_by_uuid(file_hexes):
     """`{file_uuid hex: media_file_id}` of the files that still exist."""
-    uuids = {parse_uuid(file_hex) for file_hex in file_hexes}
-    return {file_uuid.hex: pk for pk, file_uuid in MediaFile.objects.filter(file_uuid__in=uuids).values_list("pk", "file_uuid")}
+    files = MediaFile.objects.filter(file_uuid__in={parse_uuid(file_hex) for file_hex in file_hexes})
+    return {file_uuid.hex: pk for pk, file_uuid in files.values_list("pk", "file_uuid")}

@@ -39,7 +39,9 @@ def ensure_undoable(entry, stack):
 
 def ensure_redoable(entry, stack):
     if entry.undone_at is None:
-        raise Conflict(f"History entry {entry.history_id} is not undone; there is nothing to redo.", code="history_conflict")
+        raise Conflict(
+            f"History entry {entry.history_id} is not undone; there is nothing to redo.", code="history_conflict"
+        )
     if entry.superseded_at is not None:
         later = next((item for item in stack if item.pk > entry.pk and item.undone_at is None), None)
         after = f"by change {later.history_id}" if later else "by a later change"

@@ -10,4 +10,4 @@ class IdentitiesConfig(AppConfig):
 
         from .services.files import sync_files_of_changed_owners
 
-        face_owners_changed.connect(sync_files_of_changed_owners, dispatch_uid="identities.sync_files_of_changed_owners")
+        face_owners_changed.connect(sync_files_of_changed_owners, dispatch_uid="identities.sync_files")

@@ -169,7 +169,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IdentityStatusEnum": "identities.models.IdentityStatus",
         "IdentitySourceEnum": "identities.models.IdentitySource",
-        "PatchableStatusEnum": "identities.services.PATCHABLE_STATUSES",
+        "PatchableStatusEnum": "identities.models.PATCHABLE_STATUSES",
+        "HistoryActionEnum": "history.models.HistoryAction",
     },
     # Request bodies are JSON (the profile image declares its multipart body itself).
     "PARSER_WHITELIST": ["momentry.api.parsers.JSONParser"],

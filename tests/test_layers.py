@@ -11,8 +11,14 @@ from importlinter.contracts.forbidden import ForbiddenContract
 from importlinter.contracts.layers import LayersContract
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
-CONTRACT_TYPES = {"layers": LayersContract, "forbidden": ForbiddenContract, "acyclic_siblings": AcyclicSiblingsContract}
-APP_LAYERS = "Apps import downward only: curation over facts over the ledger over keys over the HTTP helpers over the core"
+CONTRACT_TYPES = {
+    "layers": LayersContract,
+    "forbidden": ForbiddenContract,
+    "acyclic_siblings": AcyclicSiblingsContract,
+}
+APP_LAYERS = (
+    "Apps import downward only: curation over facts over the ledger over keys over the HTTP helpers over the core"
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +34,16 @@ def graph(user_options):
 
 def contracts(user_options):
     for options in user_options.contracts_options:
-        yield CONTRACT_TYPES[options["type"]](name=options["name"], session_options=user_options.session_options, contract_options=options)
+        contract_class = CONTRACT_TYPES[options["type"]]
+        yield contract_class(
+            name=options["name"], session_options=user_options.session_options, contract_options=options
+        )
 
 
 def test_every_contract_is_kept(user_options, graph):
-    checked = {contract.name: contract.check(copy.deepcopy(graph), verbose=False).kept for contract in contracts(user_options)}
+    checked = {
+        contract.name: contract.check(copy.deepcopy(graph), verbose=False).kept for contract in contracts(user_options)
+    }
     assert len(checked) == 4
     assert all(checked.values()), [name for name, kept in checked.items() if not kept]
 
@@ -54,7 +65,9 @@ def test_an_upward_import_breaks_the_app_layers(user_options, graph, importer, i
 
 def test_a_service_importing_the_http_layer_breaks_the_domain_contract(user_options, graph):
     broken = copy.deepcopy(graph)
-    broken.add_import(importer="identities.services.editing", imported="rest_framework", line_number=1, line_contents="import")
+    broken.add_import(
+        importer="identities.services.editing", imported="rest_framework", line_number=1, line_contents="import"
+    )
     results = {contract.name: contract.check(broken, verbose=False).kept for contract in contracts(user_options)}
     assert [name for name, kept in results.items() if not kept] == [
         "Domain code knows no HTTP framework: services, selectors, the ledger and the core answer no request"

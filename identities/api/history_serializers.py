@@ -53,7 +53,7 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
     """One entry; the snapshots hold the whole identity row and the keys of the faces that moved."""
 
     history_id = serializers.UUIDField()
-    identity_uuid = HexUuidField()
+    identity_uuid = HexUuidField(read_only=True)
     before_snapshot = SnapshotField()
     after_snapshot = SnapshotField()
 

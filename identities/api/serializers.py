@@ -8,7 +8,7 @@ from .fields import DisplayNameField, HexUuidField
 class IdentitySerializer(serializers.ModelSerializer):
     """An identity record; `display_name` is added when the request names a `locale`."""
 
-    identity_uuid = HexUuidField()
+    identity_uuid = HexUuidField(read_only=True)
     display_name = DisplayNameField(source="*")
     tmdb_profile = serializers.SerializerMethodField()
 

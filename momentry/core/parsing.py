@@ -31,17 +31,6 @@ def uuid_from_path(value, *, what="identity"):
     return parsed
 
 
-def hex_uuid(value):
-    """The contract's form of a uuid (32 lowercase hex digits) from a UUID or any form parse_uuid takes;
-    None stays None."""
-    if value is None:
-        return None
-    parsed = parse_uuid(value)
-    if parsed is None:
-        raise ValueError(f"Not a uuid: {value!r}")
-    return parsed.hex
-
-
 # What a client means by an integer; `int()` alone also takes "1_0", " 2", "+2" and other scripts' digits.
 INTEGER = re.compile(r"-?[0-9]+")
 INT32_RANGE = (-(2**31), 2**31 - 1)

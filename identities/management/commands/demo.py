@@ -9,7 +9,8 @@ from faces.management.progress import ProgressBar
 from faces.models import Chunk, FaceDetection, MediaFile
 from faces.services import media_file_ingest
 from identities.demo.catalogue import FILMS
-from identities.demo.library import DEFAULT_SEED, build_demo_library, film_file_name, film_uuid, selected_films
+from identities.demo.library import DEFAULT_SEED, build_demo_library
+from identities.demo.naming import film_file_name, film_uuid, selected_films
 from identities.models import Identity
 from identities.services.documents import clean_identity_document, identity_upload
 from identities.storage import write_atomically

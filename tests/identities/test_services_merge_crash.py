@@ -14,7 +14,7 @@ from history import merge_records
 from history.models import MergeOperation
 from identities.models import Identity
 from tests.factories import IdentityFactory, MediaFileFactory, StrangerFactory, make_trace
-from tests.test_merge import merge, redo, undo
+from tests.identities.test_api_merge import merge, redo, undo
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("merge_store")]
 

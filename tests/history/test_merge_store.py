@@ -1,18 +1,13 @@
 """The merge-history store: every collection operation the merge code uses behaves the same in the
 embedded engine and (marked `mongo`, with MOMENTRY_TEST_MONGO_URL) in a real MongoDB; the
-embedded engine keeps its data on disk across restarts and kills; face keys stay compact."""
+embedded engine keeps its data on disk across restarts and kills."""
 import os
 import subprocess
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
-import bson
-import pytest
-
-from faces import moves
 from history import mongo
-from tests.factories import MediaFileFactory
 
 T0 = datetime(2026, 5, 27, 10, 0, 0, 123000, tzinfo=timezone.utc)
 
@@ -99,30 +94,6 @@ def test_the_embedded_store_follows_its_directory_setting(settings, tmp_path):
     assert mongo.merge_history_collection().find_one({"_id": "x"}) is None
     assert (tmp_path / "one").is_dir() and (tmp_path / "two").is_dir()
     mongo.close_clients()
-
-
-@pytest.mark.django_db
-def test_face_keys_round_trip_as_compact_runs():
-    film, other = MediaFileFactory(), MediaFileFactory()
-    rows = [(film.pk, frame, 0) for frame in range(100, 200)] + [(film.pk, 150, 1), (other.pk, 7, 0), (film.pk, 300, 0)]
-    groups, count = moves.face_key_groups(rows)
-    assert count == 103
-    assert groups == [
-        {"file_uuid": film.file_uuid.hex, "keys": "100-199_0,300_0,150_1"},
-        {"file_uuid": other.file_uuid.hex, "keys": "7_0"},
-    ]
-    ranges = moves.face_key_ranges(groups)
-    expanded = {(file_id, frame, index) for file_id, first, last, index in ranges for frame in range(first, last + 1)}
-    assert expanded == set(rows)
-
-
-@pytest.mark.django_db
-def test_100k_scattered_faces_keep_the_record_far_below_16_mb():
-    film = MediaFileFactory()
-    rows = [(film.pk, frame, 0) for frame in range(0, 200_000, 2)]  # no two consecutive: no runs at all
-    groups, count = moves.face_key_groups(rows)
-    assert count == 100_000
-    assert len(bson.encode({"faces": groups})) < 2 * 1024 * 1024
 
 
 def test_the_embedded_store_serves_threads_at_once(merge_store):

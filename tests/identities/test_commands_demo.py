@@ -6,7 +6,8 @@ from django.core.management import call_command
 
 from faces.models import Chunk, FaceDetection, MediaFile
 from identities.demo.catalogue import PEOPLE
-from identities.demo.library import build_demo_library, person_uuid
+from identities.demo.library import build_demo_library
+from identities.demo.naming import person_uuid
 from identities.models import Identity
 from identities.storage import identity_json_path
 from identities.validators import validate_aliases
