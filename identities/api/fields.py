@@ -44,7 +44,7 @@ def trace_id_field(**kwargs):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class UuidField(serializers.Field):
+class UuidField(HexUuidField):
     """A uuid given as 32 hex digits or in the dashed form; written back as hex."""
 
     default_error_messages = {"invalid": "Must be a UUID: 32 hex digits or the dashed form."}
@@ -54,9 +54,6 @@ class UuidField(serializers.Field):
         if parsed is None:
             self.fail("invalid")
         return parsed
-
-    def to_representation(self, value):
-        return value.hex
 
 
 @extend_schema_field(OpenApiTypes.STR)
