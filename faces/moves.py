@@ -57,14 +57,14 @@ def locked_face_rows(faces):
 
 def face_groups(rows, *, owner=_CURRENT_OWNER):
     """Snapshot face groups of face rows, by their current owner or all under `owner` (uuid or None)."""
-    file_uuids = dict(MediaFile.objects.filter(pk__in={row[0] for row in rows}).values_list("pk", "file_uuid"))
+    file_hexes = _file_hexes_by_id({row[0] for row in rows})
     if owner is _CURRENT_OWNER:
         owner_ids = {row[3] for row in rows if row[3] is not None}
         owner_uuids = dict(identity_model().objects.filter(pk__in=owner_ids).values_list("pk", "identity_uuid"))
     groups = {}
     for file_id, frame_number, index, identity_id in rows:
         face_owner = owner_uuids.get(identity_id) if owner is _CURRENT_OWNER else owner
-        key = (file_uuids[file_id].hex, face_owner.hex if face_owner else None)
+        key = (file_hexes[file_id], face_owner.hex if face_owner else None)
         groups.setdefault(key, []).append([frame_number, index])
     return [
         {"file_uuid": file_uuid, "identity_uuid": owner_uuid, "keys": keys}
@@ -75,9 +75,9 @@ def face_groups(rows, *, owner=_CURRENT_OWNER):
 def face_key_groups(rows):
     """`[{"file_uuid", "keys": runs}]` and the count, from `(media_file_id, frame_number, index)` rows."""
     rows = sorted(rows)
-    file_uuids = dict(MediaFile.objects.filter(pk__in={row[0] for row in rows}).values_list("pk", "file_uuid"))
+    file_hexes = _file_hexes_by_id({row[0] for row in rows})
     groups = [
-        {"file_uuid": file_uuids[file_id].hex, "keys": runs_encode((frame, index) for _, frame, index in file_rows)}
+        {"file_uuid": file_hexes[file_id], "keys": runs_encode((frame, index) for _, frame, index in file_rows)}
         for file_id, file_rows in groupby(rows, key=lambda row: row[0])
     ]
     return groups, len(rows)
@@ -85,12 +85,10 @@ def face_key_groups(rows):
 
 def face_key_ranges(groups):
     """`[[media_file_id, first_frame, last_frame, index], ...]` for the files that still exist."""
-    file_ids = dict(
-        MediaFile.objects.filter(file_uuid__in=[group["file_uuid"] for group in groups]).values_list("file_uuid", "pk")
-    )
+    file_ids = file_ids_by_uuid(group["file_uuid"] for group in groups)
     ranges = []
     for group in groups:
-        file_id = file_ids.get(parse_uuid(group["file_uuid"]))
+        file_id = file_ids.get(group["file_uuid"])
         if file_id is not None:
             ranges.extend([file_id, first, last, index] for first, last, index in runs_decode(group["keys"]))
     return ranges
@@ -165,12 +163,18 @@ def faces_described(keys):
             "media_file_id", "frame_number", "index", "identity__identity_uuid"
         )
     }
-    file_uuids = dict(MediaFile.objects.filter(pk__in={key[0] for key in keys}).values_list("pk", "file_uuid"))
+    file_hexes = _file_hexes_by_id({key[0] for key in keys})
     return [
-        {"file_uuid": file_uuids[key[0]].hex, "face_id": face_id(key[1], key[2]), "identity_uuid": owners.get(key)}
+        {"file_uuid": file_hexes[key[0]], "face_id": face_id(key[1], key[2]), "identity_uuid": owners.get(key)}
         for key in keys
-        if key[0] in file_uuids
+        if key[0] in file_hexes
     ]
+
+
+def _file_hexes_by_id(file_ids):
+    """`{media_file_id: file_uuid hex}` of the files that still exist."""
+    files = MediaFile.objects.filter(pk__in=file_ids)
+    return {pk: file_uuid.hex for pk, file_uuid in files.values_list("pk", "file_uuid")}
 
 
 def file_ids_by_uuid(file_hexes):

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from momentry.core.errors import ApplicationError, error_message
+from momentry.core.paging import page_slice
 from momentry.core.parsing import parse_int
 
 CONSOLE_PAGE_SIZE = 50
@@ -34,10 +35,8 @@ def pager(*, page, page_size, total, name="page"):
 
 def page_of(request, queryset, *, page_size=CONSOLE_PAGE_SIZE, name="page"):
     """One page of a queryset for a console list: `(items, pager)`; a COUNT and a SELECT."""
-    page = page_number(request, name)
-    total = queryset.count()
-    offset = (page - 1) * page_size
-    return list(queryset[offset : offset + page_size]), pager(page=page, page_size=page_size, total=total, name=name)
+    result = page_slice(queryset, page=page_number(request, name), page_size=page_size)
+    return result.items, pager(page=result.page, page_size=page_size, total=result.total, name=name)
 
 
 def perform(request, action, *, success):

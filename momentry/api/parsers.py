@@ -1,6 +1,7 @@
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
+
 # Deeper documents are refused: the services, the JSON encoder and the database walk a document
 # recursively, and a depth the decoder still accepts (several hundred) exhausted Python's stack there.
 MAX_JSON_DEPTH = 64
