@@ -41,6 +41,21 @@ def clean_name(name):
     return name.strip()
 
 
+def clean_identity_type(identity_type):
+    """`identity_type` is free text or null; blank means null (PATCH, upload, import)."""
+    if identity_type is not None and not isinstance(identity_type, str):
+        raise ValidationError("identity_type must be a string or null")
+    return identity_type or None
+
+
+def clean_metadata(metadata):
+    """`metadata` as a write gives it (PATCH, upload, import): a JSON object, its aliases valid."""
+    if not isinstance(metadata, dict):
+        raise ValidationError("metadata must be a JSON object")
+    validate_metadata_aliases(metadata)
+    return metadata
+
+
 def _contains_nul(value):
     if isinstance(value, str):
         return "\x00" in value

@@ -7,7 +7,7 @@ describe the body for the schema.
 from rest_framework import serializers
 
 from ..models import PATCHABLE_STATUSES, IdentitySource, IdentityStatus
-from .fields import FaceIdField, FileBindingSerializer, UuidField, trace_id_field
+from .fields import FaceIdField, UuidField, trace_id_field
 
 
 class IdentityPatchRequestSerializer(serializers.Serializer):
@@ -38,8 +38,16 @@ class IdentityDeleteResponseSerializer(serializers.Serializer):
     history_id = serializers.UUIDField()
 
 
+class FileBindingRequestSerializer(serializers.Serializer):
+    file_uuid = UuidField()
+    trace_ids = serializers.ListField(child=trace_id_field())
+    face_count = serializers.IntegerField(min_value=0, required=False)
+
+
 class IdentityUploadRequestSerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False)
+    version = serializers.ChoiceField(
+        choices=[1], required=False, help_text="The identity.json format's version; may be left out."
+    )
     identity_uuid = serializers.CharField()
     name = serializers.CharField()
     identity_type = serializers.CharField(required=False, allow_null=True, allow_blank=True)
@@ -47,8 +55,12 @@ class IdentityUploadRequestSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IdentityStatus.choices, required=False)
     tmdb_id = serializers.IntegerField(required=False, allow_null=True)
     tmdb_profile = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    metadata = serializers.JSONField(required=False, help_text="Replaces the whole metadata.")
-    file_bindings = FileBindingSerializer(many=True, required=False, help_text="Informational; ignored.")
+    metadata = serializers.DictField(
+        required=False, help_text="Replaces the whole metadata; must be an object."
+    )
+    file_bindings = FileBindingRequestSerializer(
+        many=True, required=False, help_text="Informational and ignored, but checked for this shape."
+    )
 
 
 class IdentityUploadResponseSerializer(serializers.Serializer):

@@ -52,7 +52,7 @@ def test_imports_every_file_like_upload_and_reports_bad_ones(tmp_path, settings)
     assert IdentityHistory.objects.get(identity_uuid=existing).actor == "command:import_identities"
     assert Identity.objects.count() == 2
     assert f"{bad_json}: not valid JSON" in err
-    assert f"{bad_name}: name:" in err
+    assert f"{bad_name}: name must be a non-empty string" in err
     assert f"{mismatch}: identity_uuid" in err and "does not match its directory" in err
     assert "[1/5]" in out + err and "[5/5]" in out + err
     assert failed == f"Imported 2 of 5 identity files from {source}: 1 created, 1 updated, 3 failed."
