@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from apikeys.permissions import actor_for
+from momentry.core.errors import ApplicationError, error_message
 
 from .models import Identity
 from .services import documents, editing
@@ -25,6 +26,8 @@ class IdentityAdminForm(forms.ModelForm):
                 documents.clean_identity_document(upload_document(self.instance.identity_uuid, cleaned))
             except ValidationError as exc:
                 raise ValidationError(exc.messages) from exc
+            except ApplicationError as exc:  # metadata over the size limit
+                raise ValidationError(error_message(exc)) from exc
         return cleaned
 
 

@@ -1,7 +1,9 @@
+import json
 import re
 
 from django.core.exceptions import ValidationError
 
+from momentry.core.errors import TooLarge
 from momentry.core.parsing import INT32_RANGE
 
 from .models import Identity
@@ -56,6 +58,30 @@ def clean_metadata(metadata):
     return metadata
 
 
+# Metadata is searched as text (`metadata::text ILIKE`); the contract refuses more than 1 MiB on every write.
+METADATA_MAX_BYTES = 1024 * 1024
+
+
+def metadata_size(metadata):
+    """The bytes of the metadata serialised as compact JSON in UTF-8 (the measure of the limit)."""
+    text = json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def ensure_metadata_size(metadata):
+    """Refuse metadata over `METADATA_MAX_BYTES` (a 413, `metadata_too_large`); returns it unchanged.
+
+    Every write that sets metadata calls it with the metadata the identity would end up with.
+    """
+    size = metadata_size(metadata)
+    if size > METADATA_MAX_BYTES:
+        raise TooLarge(
+            f"metadata is {size} bytes as compact JSON; the limit is {METADATA_MAX_BYTES} bytes (1 MiB).",
+            code="metadata_too_large",
+        )
+    return metadata
+
+
 def _contains_nul(value):
     if isinstance(value, str):
         return "\x00" in value
@@ -68,9 +94,12 @@ def _contains_nul(value):
 
 def ensure_storable(values):
     """Refuse with a 400 what the database would refuse with an error: NUL characters (PostgreSQL
-    text and jsonb cannot hold them), strings longer than their column, integers out of range."""
+    text and jsonb cannot hold them), strings longer than their column, integers out of range;
+    and metadata over the size limit with a 413 (`ensure_metadata_size`)."""
     for field_name, value in values.items():
         field = Identity._meta.get_field(field_name)
+        if field_name == "metadata":
+            ensure_metadata_size(value)
         if _contains_nul(value):
             raise ValidationError(f"{field_name} must not contain NUL characters")
         max_length = getattr(field, "max_length", None)

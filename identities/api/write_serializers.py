@@ -56,7 +56,7 @@ class IdentityUploadRequestSerializer(serializers.Serializer):
     tmdb_id = serializers.IntegerField(required=False, allow_null=True)
     tmdb_profile = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     metadata = serializers.DictField(
-        required=False, help_text="Replaces the whole metadata; must be an object."
+        required=False, help_text="Replaces the whole metadata; an object of at most 1 MiB as compact JSON (413 over)."
     )
     file_bindings = FileBindingRequestSerializer(
         many=True, required=False, help_text="Informational and ignored, but checked for this shape."

@@ -65,7 +65,7 @@ def clean_identity_document(document):
     Each field is checked for its type, as PATCH checks it (`identity_type`, `metadata` by the same
     validators); a field left out takes its default, and so does null where identity.json writes
     null (`identity_type`, `tmdb_id`, `tmdb_profile`) or the field has a default (`source`,
-    `status`). Metadata must be an object (left out: `{}`).
+    `status`). Metadata must be an object (left out: `{}`), within the size limit.
     """
     if not isinstance(document, dict):
         raise ValidationError("The identity document must be a JSON object.")

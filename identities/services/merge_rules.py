@@ -10,6 +10,8 @@ import copy
 import json
 from dataclasses import dataclass
 
+from ..validators import ensure_metadata_size
+
 MERGED_INTO = "merged_into"
 ALIASES = "aliases"
 # Keys of the source's metadata that are not deep-merged: aliases are merged on their own, and
@@ -46,7 +48,9 @@ def _add_missing(target, source, path):
 def metadata_merge(target_metadata, source_metadata):
     """The target's metadata with the source's aliases and missing metadata added.
 
-    A target whose metadata is not an object is left alone (there is nowhere to add to).
+    A target whose metadata is not an object is left alone (there is nowhere to add to). A merge
+    that adds anything must leave the target within the metadata size limit, or it is refused
+    whole (413 `metadata_too_large`, raised before anything is written to the merge store).
     """
     if not isinstance(target_metadata, dict):
         return MetadataMerge(target_metadata, [], False, [])
@@ -68,6 +72,8 @@ def metadata_merge(target_metadata, source_metadata):
         if aliases_added:
             aliases_key_created = ALIASES not in merged
             merged[ALIASES] = [*target_aliases, *aliases_added]
+    if added or aliases_added:
+        ensure_metadata_size(merged)
     return MetadataMerge(merged, aliases_added, aliases_key_created, added)
 
 

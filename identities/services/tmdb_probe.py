@@ -20,6 +20,7 @@ from momentry.core.parsing import parse_uuid
 from .. import storage, tmdb
 from ..models import Identity
 from ..selectors import identity_get
+from ..validators import ensure_metadata_size
 from .files import identity_sync_files_on_commit
 from .images import clean_profile_image, current_profile_image, profile_image_sync_on_commit
 from .rows import identity_for_update, identity_snapshot
@@ -89,11 +90,13 @@ def identity_apply_tmdb_person(*, identity_uuid, person, image_bytes, actor):
             profile_path = storage.identity_dir(identity_uuid) / profile.file_name
         before = identity_snapshot(identity, **before_extra)
         now = timezone.now()
-        identity.metadata = {
-            **existing,
-            **tmdb_values,
-            "tmdb_probed_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        }
+        identity.metadata = ensure_metadata_size(
+            {
+                **existing,
+                **tmdb_values,
+                "tmdb_probed_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            }
+        )
         if profile_path is not None:
             identity.tmdb_profile = str(profile_path)
         identity.updated_at = now

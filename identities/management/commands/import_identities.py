@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from identities.models import IdentitySource
 from identities.services.documents import identity_upload
-from momentry.core.errors import error_message
+from momentry.core.errors import ApplicationError, error_message
 from momentry.core.parsing import parse_uuid
 
 ACTOR = "command:import_identities"
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         for position, path in enumerate(paths, start=1):
             try:
                 identity, created = identity_upload(document=_read_document(path), actor=ACTOR)
-            except (OSError, ValueError, ValidationError) as exc:
+            except (OSError, ValueError, ValidationError, ApplicationError) as exc:
                 counts["failed"] += 1
                 self.stderr.write(f"[{position}/{len(paths)}] {path}: {_reason(exc)}")
                 continue
