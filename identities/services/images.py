@@ -1,5 +1,4 @@
-"""Profile images: accepted by their bytes, stashed for undo, installed after commit."""
-import io
+"""Profile images: accepted by their bytes, re-encoded, stashed for undo, installed after commit."""
 import uuid
 from dataclasses import dataclass
 
@@ -7,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
 from history.models import HistoryAction
 from history.recording import (
@@ -20,11 +18,12 @@ from history.recording import (
     stash_path,
     stash_profile_image,
 )
-from momentry.core.errors import ApplicationError, TooLarge, UnsupportedMediaType
+from momentry.core.errors import UnsupportedMediaType
 
 from .. import storage
 from ..models import Identity
 from .files import identity_files_lock, identity_sync_files_on_commit
+from .image_reencoding import image_too_large, reencode_profile_image
 from .rows import identity_for_update, identity_snapshot
 
 # Told by the bytes: the magic number, then Pillow must parse the same format.
@@ -41,12 +40,10 @@ class ProfileImage:
     data: bytes
 
 
-def _image_too_large(message):
-    return TooLarge(message, code="image_too_large")
-
-
 def clean_profile_image(upload):
-    """Accept a JPEG or PNG told by its bytes, within the byte and pixel limits, fully decodable.
+    """Accept a JPEG or PNG told by its bytes, within the byte and pixel limits, fully decodable;
+    what is kept is the image as Pillow encodes it again (`reencode_profile_image`: no EXIF, no
+    trailing bytes, orientation applied), in the same format.
 
     Refused without an image, for any other type, when too large in bytes or in pixels (the pixel
     count is read from the header, before anything is decoded), and when corrupt.
@@ -55,24 +52,13 @@ def clean_profile_image(upload):
         raise ValidationError({"image": ["A multipart file field named image is required."]})
     max_bytes = settings.MOMENTRY_PROFILE_IMAGE_MAX_BYTES
     if upload.size > max_bytes:
-        raise _image_too_large(f"The image is {upload.size} bytes; the limit is {max_bytes} bytes.")
+        raise image_too_large(f"The image is {upload.size} bytes; the limit is {max_bytes} bytes.")
     data = upload.read()
     pillow_format = next((name for name, (_, magic, _) in PROFILE_IMAGE_FORMATS.items() if data.startswith(magic)), None)
     if pillow_format is None:
         raise UnsupportedMediaType("Unsupported image type: send a JPEG or PNG image.")
-    max_pixels = settings.MOMENTRY_PROFILE_IMAGE_MAX_PIXELS
-    try:
-        with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
-            width, height = image.size
-            if width * height > max_pixels:
-                raise _image_too_large(f"The image is {width}x{height} pixels; the limit is {max_pixels} pixels.")
-            image.load()
-    except Image.DecompressionBombError as exc:
-        raise _image_too_large(f"The image decompresses to too many pixels: {exc}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ApplicationError(f"The {pillow_format} image is corrupt or truncated.", code="invalid_image") from None
     extension = PROFILE_IMAGE_FORMATS[pillow_format][0]
-    return ProfileImage(file_name=f"profile.{extension}", data=data)
+    return ProfileImage(file_name=f"profile.{extension}", data=reencode_profile_image(data, pillow_format))
 
 
 def current_profile_image(identity_uuid):

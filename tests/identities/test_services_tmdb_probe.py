@@ -12,6 +12,7 @@ from django.db import transaction
 
 from history.models import IdentityHistory
 from identities.models import Identity
+from identities.services.image_reencoding import reencode_profile_image
 from identities.services.replay import history_undo
 from identities.services.tmdb_probe import identity_apply_tmdb_person, identity_tmdb_probe_on_commit
 from momentry.core.errors import Conflict
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 VALID_KEY = "0123456789abcdef0123456789abcdef"
 V4_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJ0ZXN0In0.c2lnbmF0dXJl"
 CARY_JPEG = image_bytes("JPEG", size=(8, 12), color=(40, 40, 40))
+CARY_JPEG_STORED = reencode_profile_image(CARY_JPEG, "JPEG")  # what the probe keeps of the download
 AUDREY_PNG = image_bytes("PNG", size=(6, 9), color=(250, 220, 200))
 
 
@@ -208,7 +210,7 @@ def test_probe_writes_tmdb_keys_keeps_other_metadata_and_saves_the_profile_image
     assert metadata["tmdb_probed_at"].endswith("Z")
 
     profile = identity_dir(settings, identity) / "profile.jpg"
-    assert profile.read_bytes() == CARY_JPEG
+    assert profile.read_bytes() == CARY_JPEG_STORED
     assert not (identity_dir(settings, identity) / "profile.png").exists()
     assert identity.tmdb_profile == str(profile)
     assert identity.updated_at is not None
@@ -467,7 +469,7 @@ def test_the_hook_probes_after_the_commit_when_enabled(fake_tmdb, settings):
     assert fake_tmdb.person_paths() == ["/3/person/112"]
     identity.refresh_from_db()
     assert identity.metadata["tmdb_place_of_birth"] == "Bristol, England, UK"
-    assert (identity_dir(settings, identity) / "profile.jpg").read_bytes() == CARY_JPEG
+    assert (identity_dir(settings, identity) / "profile.jpg").read_bytes() == CARY_JPEG_STORED
     assert identity_json_on_disk(settings, identity)["metadata"]["tmdb_gender"] == 2
     assert IdentityHistory.objects.get().actor == "system:tmdb_probe"
 
