@@ -4,6 +4,7 @@
 `MOMENTRY_ALLOWED_HOSTS`; anything else is a development setup that needs nothing installed.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "django.contrib.postgres",
     "rest_framework",
     "django_filters",
@@ -69,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in (console or admin) into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "momentry.urls"
@@ -137,6 +141,27 @@ if PRODUCTION:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "console:identity-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in throttle (django-axes) for every password sign-in, the console's and the admin's: after
+# AXES_FAILURE_LIMIT wrong passwords for one user name from one address, that pair is locked out
+# for AXES_COOLOFF_TIME (a 429 with registration/locked_out.html); a successful sign-in resets the
+# count. The axes backend goes first so a locked-out pair is refused even with the right password.
+# The API (X-API-Key) never authenticates by password and is not throttled here. The address is
+# REMOTE_ADDR, or behind MOMENTRY_TRUSTED_PROXIES reverse proxies the one the outermost proxy saw
+# (momentry.login_throttle); without it every client behind a proxy would share the proxy's.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("MOMENTRY_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("MOMENTRY_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("MOMENTRY_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no banner on every command; failures and lockouts are still logged
+AXES_CLIENT_IP_CALLABLE = "momentry.login_throttle.client_ip_address"
+MOMENTRY_TRUSTED_PROXIES = int(os.environ.get("MOMENTRY_TRUSTED_PROXIES", "0"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apikeys.authentication.ApiKeyAuthentication"],

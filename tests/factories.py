@@ -3,6 +3,7 @@ import io
 import uuid
 
 import factory
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from factory.django import DjangoModelFactory
 from PIL import Image
@@ -12,6 +13,17 @@ from apikeys.services import api_key_create
 from faces.models import Chunk, FaceDetection, MediaFile
 from history.models import HistoryAction, IdentityHistory
 from identities.models import Identity
+
+
+class UserFactory(DjangoModelFactory):
+    """A curator who signs in with `password`."""
+
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"curator{n}")
+    password = factory.django.Password("the-right-password")
+    is_staff = False
 
 
 class IdentityFactory(DjangoModelFactory):
