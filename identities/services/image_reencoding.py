@@ -41,10 +41,16 @@ def reencode_profile_image(data, pillow_format):
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ApplicationError(f"The {pillow_format} image is corrupt or truncated.", code="invalid_image") from None
     output = io.BytesIO()
-    if pillow_format == "JPEG":
-        pixels.save(output, format="JPEG", quality=PROFILE_JPEG_QUALITY, optimize=True)
-    else:
-        pixels.save(output, format="PNG")
+    try:
+        if pillow_format == "JPEG":
+            pixels.save(output, format="JPEG", quality=PROFILE_JPEG_QUALITY, optimize=True)
+        else:
+            pixels.save(output, format="PNG")
+    except (OSError, ValueError):  # a mode Pillow decodes but cannot write in this format
+        raise ApplicationError(
+            f"The {pillow_format} image decodes but cannot be stored again; send an 8-bit RGB or greyscale image.",
+            code="invalid_image",
+        ) from None
     return output.getvalue()
 
 

@@ -190,3 +190,18 @@ def test_the_tmdb_probe_stores_its_download_re_encoded_too():
     with Image.open(io.BytesIO(data)) as stored:
         assert (stored.format, stored.size) == ("JPEG", (32, 64))
         assert not stored.getexif()
+
+
+def test_an_image_pillow_decodes_but_cannot_write_again_is_400_not_500(api, world_state, monkeypatch):
+    identity = IdentityFactory()
+    upload = image_upload(image_bytes("PNG"))
+    before = world_state()
+
+    def cannot_write(self, *args, **kwargs):
+        raise OSError("cannot write mode XYZ as PNG")
+
+    monkeypatch.setattr(Image.Image, "save", cannot_write)
+    response = api.post(url(identity), {"image": upload})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_image"
+    assert world_state() == before
