@@ -33,16 +33,18 @@ def _json_rows(columns):
     return f"SELECT {selected} FROM json_each(%s) AS e"
 
 
+_KEY_COLUMNS = [("file_id", "bigint"), ("frame", "integer"), ("idx", "integer")]
 _RANGE_COLUMNS = [("file_id", "bigint"), ("first_frame", "integer"), ("last_frame", "integer"), ("idx", "integer")]
 _MOVE_COLUMNS = [
     ("file_id", "bigint"),
-    ("frame_number", "integer"),
+    ("frame", "integer"),
     ("idx", "integer"),
     ("from_id", "bigint"),
     ("to_id", "bigint"),
 ]
 _NULL_SAFE_EQUALS = {"postgresql": "IS NOT DISTINCT FROM", "sqlite": "IS"}
 _RETURNING = 'RETURNING media_file_id, frame_number, "index"'
+_SAME_FACE = 'f.media_file_id = m.file_id AND f.frame_number = m.frame AND f."index" = m.idx'
 
 
 def locked_face_rows(faces):
@@ -53,6 +55,41 @@ def locked_face_rows(faces):
         .order_by("media_file_id", "frame_number", "index")
         .values_list("media_file_id", "frame_number", "index", "identity_id")
     )
+
+
+def faces_move_locked(rows, *, to_id):
+    """Re-point exactly the faces of `rows` (from `locked_face_rows`, still locked) with one UPDATE by
+    key; returns the `(media_file_id, frame, index)` keys it moved.
+
+    By key, not by the filter that found them: a face that another request moved since the lock
+    was taken is not among the rows and is left where that request put it.
+    """
+    if not rows:
+        return []
+    keys = _json_rows(_KEY_COLUMNS)
+    sql = f"""
+        UPDATE {_faces_table()} AS f SET identity_id = %s FROM ({keys}) AS m
+        WHERE {_SAME_FACE} {_RETURNING}"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [to_id, json.dumps([list(row[:3]) for row in rows])])
+        return cursor.fetchall()
+
+
+def faces_locked_owners(keys):
+    """Lock the faces of `[(media_file_id, frame, index), ...]` in key order and return
+    `{key: identity_id or None}` for those that exist (one SELECT)."""
+    if not keys:
+        return {}
+    rows = _json_rows(_KEY_COLUMNS)
+    lock = " FOR UPDATE OF f" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT f.media_file_id, f.frame_number, f."index", f.identity_id
+                FROM {_faces_table()} AS f JOIN ({rows}) AS m ON {_SAME_FACE}
+                ORDER BY f.media_file_id, f.frame_number, f."index"{lock}""",
+            [json.dumps([list(key) for key in keys])],
+        )
+        return {(file_id, frame, index): owner for file_id, frame, index, owner in cursor.fetchall()}
 
 
 def face_groups(rows, *, owner=_CURRENT_OWNER):
@@ -122,26 +159,16 @@ def faces_move_ranges(ranges, *, from_id, to_id):
         return cursor.fetchall()
 
 
-_SAME_FACE = 'f.media_file_id = m.file_id AND f.frame_number = m.frame_number AND f."index" = m.idx'
-
-
 def faces_move_each(moves):
     """Move each face of `[[file_id, frame, index, from_identity_id, to_identity_id], ...]` with one
-    UPDATE (on PostgreSQL preceded by locking them in key order); a face moves only while its owner
-    is still `from_identity_id` (None for unbound). Returns the number moved."""
+    UPDATE (the caller has locked them with `faces_locked_owners`); a face moves only while its
+    owner is still `from_identity_id` (None for unbound). Returns the number moved."""
     if not moves:
         return 0
     rows = _json_rows(_MOVE_COLUMNS)
-    faces = _faces_table()
     with connection.cursor() as cursor:
-        if connection.features.has_select_for_update:
-            cursor.execute(
-                f"""SELECT f.id FROM {faces} AS f JOIN ({rows}) AS m ON {_SAME_FACE}
-                    ORDER BY f.media_file_id, f.frame_number, f."index" FOR UPDATE OF f""",
-                [json.dumps(moves)],
-            )
         cursor.execute(
-            f"""UPDATE {faces} AS f SET identity_id = m.to_id FROM ({rows}) AS m
+            f"""UPDATE {_faces_table()} AS f SET identity_id = m.to_id FROM ({rows}) AS m
                 WHERE {_SAME_FACE} AND f.identity_id {_NULL_SAFE_EQUALS[connection.vendor]} m.from_id""",
             [json.dumps(moves)],
         )

@@ -16,13 +16,23 @@ class HistoryAction(models.TextChoices):
     UNBIND = "unbind", "unbind a face"
     UNBIND_TRACE = "unbind_trace", "unbind a trace"
     TMDB_PROBE = "tmdb_probe", "TMDb probe"
+    MERGE = "merge", "merge"
+    MERGE_UNDO = "merge_undo", "undo of a merge"
+    MERGE_REDO = "merge_redo", "redo of a merge"
+
+
+# The entries a merge leaves on both identities' stacks. A merge (or its redo) stands until the
+# merge is undone, which marks it undone; it is undone and redone only through the merge's own
+# endpoints. The entry of a merge's undo records that undo; it is never a head of the stack.
+MERGE_ACTIONS = (HistoryAction.MERGE, HistoryAction.MERGE_REDO)
 
 
 class IdentityHistory(models.Model):
     """One curation write on one identity, with what undo and redo need.
 
-    `before_snapshot`/`after_snapshot` hold the whole identity row (metadata included) plus the
-    keys of the faces whose binding changed, so undo and redo are set-based statements.
+    `before_snapshot`/`after_snapshot` hold the identity row (metadata only where the write changed
+    it) plus the keys of the faces whose binding changed, so undo and redo are set-based statements.
+    The entries of a merge name it by `merge_id`; its faces are in the merge record.
     """
 
     history_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -35,6 +45,7 @@ class IdentityHistory(models.Model):
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.CharField(max_length=150, blank=True, default="")
     redone_by = models.CharField(max_length=150, blank=True, default="")
+    merge_id = models.UUIDField(null=True, blank=True, db_index=True)
     # Set when a later change on the same identity dropped this undone entry from the redo stack.
     superseded_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,9 +1,10 @@
 """Recording identity history: snapshots, the entry itself, and the profile images undo needs.
 
-A snapshot is `{"identity": <whole row or null>, "faces": [<group>...]}` and, for the writes that
+A snapshot is `{"identity": <row or null>, "faces": [<group>...]}` and, for the writes that
 touch the profile image, `"profile_image": "profile.jpg" | "profile.png" | null`. A face group is
 `{"file_uuid", "identity_uuid" (the owner in that state, or null), "keys": [[frame, index], ...]}`;
-before and after list the same faces, grouped by their owner before and after the write. The
+before and after list the same faces, grouped by their owner before and after the write. A row
+holds every column, but `metadata` only where the write changed it. The
 ledger stores what the writers give it: rows and groups are built by the layers that own them.
 """
 import shutil
@@ -19,6 +20,9 @@ from .models import IdentityHistory
 
 BEFORE = "before"
 AFTER = "after"
+METADATA = "metadata"
+# Columns every write moves on, or that a restore may not keep: not what an entry "changed".
+UNTRACKED_COLUMNS = ("id", "created_at", "updated_at")
 
 
 def snapshot(row, *, faces=(), **extra):
@@ -31,11 +35,12 @@ def group_owner_uuids(groups):
     return [uuid.UUID(group["identity_uuid"]) for group in groups if group["identity_uuid"]]
 
 
-def history_record(*, identity_uuid, action, before, after, actor, history_id=None):
+def history_record(*, identity_uuid, action, before, after, actor, history_id=None, merge_id=None):
     """Record one write; a new change drops the identity's undone entries from the redo stack.
 
     A dropped entry stays undone for good, so the image kept for its redo (its `after` state)
-    goes too, once the change has committed.
+    goes too, once the change has committed. Metadata the write left alone is not stored: a bind
+    on an identity with megabytes of metadata records the faces, not the metadata twice.
     """
     dropped = list(
         IdentityHistory.objects.filter(
@@ -45,6 +50,7 @@ def history_record(*, identity_uuid, action, before, after, actor, history_id=No
     if dropped:
         IdentityHistory.objects.filter(history_id__in=dropped).update(superseded_at=timezone.now())
         transaction.on_commit(lambda: [discard_stash(dropped_id, state=AFTER) for dropped_id in dropped])
+    before, after = _without_unchanged_metadata(before, after)
     return IdentityHistory.objects.create(
         history_id=history_id or uuid.uuid4(),
         identity_uuid=identity_uuid,
@@ -52,7 +58,31 @@ def history_record(*, identity_uuid, action, before, after, actor, history_id=No
         before_snapshot=before,
         after_snapshot=after,
         actor=actor,
+        merge_id=merge_id,
     )
+
+
+def _without_unchanged_metadata(before, after):
+    rows = before.get("identity"), after.get("identity")
+    if None in rows or rows[0].get(METADATA) != rows[1].get(METADATA):
+        return before, after
+    return tuple(
+        {**state, "identity": {key: value for key, value in state["identity"].items() if key != METADATA}}
+        for state in (before, after)
+    )
+
+
+def changed_fields(before_row, after_row):
+    """The columns an entry's write changed: those both rows hold with different values; every
+    column but the timestamps and the key when the identity was created or deleted."""
+    if before_row is None or after_row is None:
+        row = before_row or after_row or {}
+        return [key for key in row if key not in UNTRACKED_COLUMNS]
+    return [
+        key
+        for key in before_row.keys() & after_row.keys()
+        if key not in UNTRACKED_COLUMNS and before_row[key] != after_row[key]
+    ]
 
 
 def stash_dir(history_id):

@@ -3,7 +3,7 @@ from django.http import Http404
 
 from momentry.core.parsing import parse_uuid
 
-from .models import IdentityHistory
+from .models import HistoryAction, IdentityHistory
 
 
 def history_entries(identity_uuid):
@@ -23,9 +23,10 @@ def history_entry_get(history_id):
 def history_stack_heads(entries):
     """The entries of one identity's stack that the rule allows next: `(next_undo, next_redo)`.
 
-    Undo takes the newest entry not undone; redo the most recently undone one not superseded.
+    Undo takes the newest entry not undone; redo the most recently undone one not superseded. The
+    record of a merge's undo is neither: the merge entry it undid is what redo would take.
     """
-    entries = list(entries)
+    entries = [entry for entry in entries if entry.action != HistoryAction.MERGE_UNDO]
     next_undo = max((entry for entry in entries if entry.undone_at is None), key=lambda entry: entry.pk, default=None)
     next_redo = min(
         (entry for entry in entries if entry.undone_at is not None and entry.superseded_at is None),

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from faces.keys import face_id
-from history.models import IdentityHistory
+from history.models import HistoryAction, IdentityHistory
 
 from .fields import HexUuidField
 
@@ -18,7 +18,10 @@ class SnapshotFaceGroupSerializer(serializers.Serializer):
 
 
 class SnapshotSchemaSerializer(serializers.Serializer):
-    identity = serializers.JSONField(allow_null=True, help_text="The whole identity row; null when it did not exist.")
+    identity = serializers.JSONField(
+        allow_null=True,
+        help_text="The identity row (metadata only where the write changed it); null when it did not exist.",
+    )
     faces = SnapshotFaceGroupSerializer(many=True, help_text="The faces whose binding changed, by file and owner.")
     profile_image = serializers.CharField(required=False, allow_null=True)
 
@@ -54,6 +57,9 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
 
     history_id = serializers.UUIDField()
     identity_uuid = HexUuidField(read_only=True)
+    merge_id = serializers.UUIDField(
+        allow_null=True, help_text="For the entries of a merge, its undo and its redo: the merge; else null."
+    )
     before_snapshot = SnapshotField()
     after_snapshot = SnapshotField()
 
@@ -63,6 +69,7 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
             "history_id",
             "identity_uuid",
             "action",
+            "merge_id",
             "actor",
             "created_at",
             "undone_at",
@@ -86,7 +93,7 @@ class HistoryListResponseSerializer(serializers.Serializer):
 class HistoryReplayDataSerializer(serializers.Serializer):
     history_id = serializers.UUIDField()
     identity_uuid = serializers.CharField()
-    action = serializers.CharField()
+    action = serializers.ChoiceField(choices=HistoryAction.choices)
     faces_moved = serializers.IntegerField()
 
 

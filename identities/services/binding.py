@@ -6,7 +6,7 @@ from django.http import Http404
 
 from faces.keys import face_id
 from faces.models import FaceDetection
-from faces.moves import face_groups, locked_face_rows
+from faces.moves import face_groups, faces_move_locked, locked_face_rows
 from faces.selectors import media_file_get
 from history.models import HistoryAction
 from history.recording import group_owner_uuids, history_record
@@ -37,21 +37,23 @@ def _faces_in_file(file_uuid, *, frame_number=None, index=None, trace_id=None):
 
 
 def _rebind_faces(*, identity, changing_faces, new_owner, action, actor):
-    """Point the faces that change at `new_owner` with one UPDATE and record the entry on `identity`.
+    """Lock the faces that change, point exactly those at `new_owner` (one UPDATE by key) and
+    record them on `identity`.
 
     Nothing changes (and nothing is recorded) when every face already has that owner.
     """
     rows = locked_face_rows(changing_faces)
+    moved = set(faces_move_locked(rows, to_id=new_owner.pk if new_owner else None))
+    rows = [row for row in rows if row[:3] in moved]
     if not rows:
         return BindingChange(identity=identity, rows_affected=0, history=None)
     before = identity_snapshot(identity, faces=face_groups(rows))
-    rows_affected = changing_faces.update(identity=new_owner)
     after = identity_snapshot(identity, faces=face_groups(rows, owner=new_owner.identity_uuid if new_owner else None))
     entry = history_record(
         identity_uuid=identity.identity_uuid, action=action, before=before, after=after, actor=actor
     )
     identity_sync_files_on_commit(identity.identity_uuid, *group_owner_uuids(before["faces"]))
-    return BindingChange(identity=identity, rows_affected=rows_affected, history=entry)
+    return BindingChange(identity=identity, rows_affected=len(rows), history=entry)
 
 
 def face_bind(*, identity_uuid, file_uuid, frame_number, index, actor):

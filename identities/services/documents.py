@@ -11,6 +11,7 @@ from ..models import Identity, IdentitySource, IdentityStatus
 from ..selectors import IDENTITY_JSON_VERSION
 from ..validators import clean_identity_type, clean_metadata, clean_name, ensure_storable
 from .files import identity_sync_files_on_commit
+from .merge_rules import ensure_merge_marks_kept
 from .rows import identity_snapshot
 from .tmdb_probe import identity_tmdb_probe_on_commit
 
@@ -114,6 +115,7 @@ def identity_upload(*, document, actor):
     if created:
         identity = Identity.objects.create(identity_uuid=identity_uuid, **values)
     else:
+        ensure_merge_marks_kept(identity, status=values["status"], metadata=values["metadata"])
         before = identity_snapshot(identity)
         for field, value in values.items():
             setattr(identity, field, value)

@@ -15,6 +15,7 @@ from ..models import PATCHABLE_STATUSES, Identity, IdentityStatus
 from ..validators import clean_name, ensure_storable, validate_metadata_aliases
 from .files import identity_sync_files_on_commit
 from .images import current_profile_image, profile_image_sync_on_commit
+from .merge_rules import MERGED_INTO, ensure_merge_marks_kept
 from .rows import identity_for_update, identity_snapshot
 
 IDENTITY_PATCH_FIELDS = ("name", "identity_type", "status", "metadata")
@@ -48,6 +49,8 @@ def clean_identity_changes(data):
     if "metadata" in data:
         if not isinstance(data["metadata"], dict):
             raise ValidationError("metadata must be a JSON object")
+        if MERGED_INTO in data["metadata"]:
+            raise ValidationError(f"metadata.{MERGED_INTO} is set only by mergeinto")
         validate_metadata_aliases(data["metadata"])
         changes["metadata"] = data["metadata"]
     return ensure_storable(changes)
@@ -66,10 +69,15 @@ def identity_update(*, identity_uuid, data, actor):
     with transaction.atomic(durable=True):
         identity = identity_for_update(identity_uuid)
         before = identity_snapshot(identity)
+        if "metadata" in changes:
+            existing = identity.metadata if isinstance(identity.metadata, dict) else {}
+            changes["metadata"] = {**existing, **changes["metadata"]}
+        ensure_merge_marks_kept(
+            identity,
+            status=changes.get("status", identity.status),
+            metadata=changes.get("metadata", identity.metadata),
+        )
         for field, value in changes.items():
-            if field == "metadata":
-                existing = identity.metadata if isinstance(identity.metadata, dict) else {}
-                value = {**existing, **value}
             setattr(identity, field, value)
         identity.updated_at = timezone.now()
         identity.save()

@@ -10,6 +10,9 @@ import copy
 import json
 from dataclasses import dataclass
 
+from momentry.core.errors import Conflict
+
+from ..models import IdentityStatus
 from ..validators import ensure_metadata_size
 
 MERGED_INTO = "merged_into"
@@ -100,3 +103,21 @@ def metadata_unmerge(metadata, *, aliases_added, aliases_key_created, added):
             del parent[path[-1]]
             paths_removed += 1
     return metadata, aliases_removed, paths_removed
+
+
+def ensure_merge_marks_kept(identity, *, status, metadata):
+    """A merged identity keeps its status and `metadata.merged_into` until its merge is undone: a
+    PATCH or an upload that would change either would leave a standing merge whose source is not
+    merged (and could be merged a second time)."""
+    if identity.status != IdentityStatus.MERGED:
+        return
+    mark = identity.metadata.get(MERGED_INTO) if isinstance(identity.metadata, dict) else None
+    new_mark = metadata.get(MERGED_INTO) if isinstance(metadata, dict) else None
+    if status == IdentityStatus.MERGED and new_mark == mark:
+        return
+    merge = f"merge {mark.get('merge_id')} into {mark.get('uuid')}" if isinstance(mark, dict) else "a merge"
+    raise Conflict(
+        f"Identity {identity.identity_uuid.hex} is merged by {merge}: its status and metadata.merged_into "
+        "change only when that merge is undone.",
+        code="identity_merged",
+    )

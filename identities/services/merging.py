@@ -11,13 +11,16 @@ from django.db import transaction
 from django.http import Http404
 
 from history import merge_records
+from history.models import HistoryAction
+from history.recording import history_record, snapshot
+from history.stack import merge_entries_mark_undone
 from momentry.core.errors import ApplicationError
 from momentry.core.parsing import parse_uuid, uuid_from_path
 
 from ..models import IdentityStatus
 from .files import identity_sync_files_on_commit
 from .merge_steps import MergeUndone, merge_apply, undo_apply
-from .rows import identities_locked
+from .rows import identities_locked, identity_row
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,23 @@ def _ensure_mergeable(source, target):
         )
 
 
+def _rows(*identities):
+    return [identity_row(identity) if identity is not None else None for identity in identities]
+
+
+def _record_on_both(*, action, merge_id, actor, identity_uuids, before, after):
+    """The merge's entries on the stacks of its source and its target (rows before and after)."""
+    for identity_uuid, row_before, row_after in zip(identity_uuids, before, after):
+        history_record(
+            identity_uuid=identity_uuid,
+            action=action,
+            before=snapshot(row_before),
+            after=snapshot(row_after),
+            actor=actor,
+            merge_id=merge_id,
+        )
+
+
 def _merge_result(merge_id, source_name, target_name, keep_history, applied):
     return IdentityMerge(
         merge_id=merge_id,
@@ -89,8 +109,17 @@ def identity_merge(*, identity_uuid, into_uuid, keep_history=True, actor):
         now = merge_records.merge_clock()
         merge_records.operation_begin(operation_id=merge_id, merge_id=merge_id, kind=merge_records.MERGE)
         source_name = source.name
+        before = _rows(source, target)
         applied = merge_apply(
             source=source, target=target, keep_history=keep_history, merge_id=merge_id, now=now
+        )
+        _record_on_both(
+            action=HistoryAction.MERGE,
+            merge_id=merge_id,
+            actor=actor,
+            identity_uuids=(source_uuid, target_uuid),
+            before=before,
+            after=_rows(source if keep_history else None, target),
         )
         merge_records.record_insert_pending(
             merge_records.new_record(
@@ -138,7 +167,17 @@ def merge_undo(*, merge_id, actor):
                 code="identity_exists",
             )
         merge_records.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merge_records.UNDO)
+        before = _rows(source, target)
         undone = undo_apply(record=record, source=source, target=target, now=now)
+        _record_on_both(
+            action=HistoryAction.MERGE_UNDO,
+            merge_id=record["merge_id"],
+            actor=actor,
+            identity_uuids=(undone.source.identity_uuid, target.identity_uuid),
+            before=before,
+            after=_rows(undone.source, target),
+        )
+        merge_entries_mark_undone(record["merge_id"], actor=actor)
         merge_records.record_begin_operation(
             merge_id=record["merge_id"],
             operation_id=operation_id,
@@ -175,8 +214,17 @@ def merge_redo(*, merge_id, actor):
         now = merge_records.merge_clock()
         merge_records.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merge_records.REDO)
         source_name = source.name
+        before = _rows(source, target)
         applied = merge_apply(
             source=source, target=target, keep_history=record["keep_history"], merge_id=record["merge_id"], now=now
+        )
+        _record_on_both(
+            action=HistoryAction.MERGE_REDO,
+            merge_id=record["merge_id"],
+            actor=actor,
+            identity_uuids=(source.identity_uuid, target.identity_uuid),
+            before=before,
+            after=_rows(source if record["keep_history"] else None, target),
         )
         merge_records.record_begin_operation(
             merge_id=record["merge_id"],

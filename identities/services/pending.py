@@ -6,7 +6,7 @@ from django.db import transaction
 from django.http import Http404
 
 from faces.models import FaceDetection, MediaFile
-from faces.moves import face_groups, locked_face_rows
+from faces.moves import face_groups, faces_move_locked, locked_face_rows
 from history.models import HistoryAction
 from history.recording import group_owner_uuids, history_record
 
@@ -71,7 +71,7 @@ def pending_person_create(*, file_uuid, actor, name=None, trace_ids=()):
         )
         rows = locked_face_rows(faces)
         before = identity_snapshot(None, faces=face_groups(rows))
-        faces.update(identity=identity)
+        faces_move_locked(rows, to_id=identity.pk)
         entry = history_record(
             identity_uuid=identity.identity_uuid,
             action=HistoryAction.CREATE,

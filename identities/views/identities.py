@@ -102,7 +102,9 @@ def history_page(request, identity_uuid, *, page_size):
     """A page of an identity's history with the entries the stack rule lets the curator undo or redo."""
     parsed, entries = identity_history(identity_uuid)
     history, history_pager = page_of(request, entries, page_size=page_size, name="history")
-    next_undo, next_redo = history_stack_heads(entries.only("id", "history_id", "undone_at", "superseded_at"))
+    next_undo, next_redo = history_stack_heads(
+        entries.only("id", "history_id", "action", "merge_id", "undone_at", "superseded_at")
+    )
     return {"history": history, "history_pager": history_pager, "next_undo": next_undo, "next_redo": next_redo}
 
 

@@ -116,22 +116,29 @@ def test_undo_of_a_trace_bind_gives_each_face_back_to_its_previous_owner(api, wo
     assert world_state() == after
 
 
-def test_undo_leaves_alone_faces_that_another_identity_took_since(api):
+def test_undo_of_a_bind_whose_face_another_identity_took_since_is_a_409_naming_that_bind(api, world_state):
     first, second = IdentityFactory(), IdentityFactory()
     media_file = MediaFileFactory()
     make_trace(media_file=media_file, trace_id=1, size=2)
     moved_on = FaceFactory(media_file=media_file, trace_id=1, frame_number=40)
     history_id = bind_trace(api, first, media_file, 1)
-    api.post(
+    taken = api.post(
         f"/api/v1/identity/{second.identity_uuid.hex}/bind",
         {"file_uuid": media_file.file_uuid.hex, "face_id": moved_on.face_id},
         format="json",
-    )
+    ).json()["data"]["history_id"]
+    state = world_state()
+
     response = undo(api, history_id)
-    assert response.status_code == 200
-    assert response.json()["data"]["faces_moved"] == 2
-    assert not FaceDetection.objects.filter(identity=first).exists()
-    assert FaceDetection.objects.get(pk=moved_on.pk).identity_id == second.pk
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "history_conflict"
+    assert moved_on.face_id in error["message"] and taken in error["message"]
+    assert world_state() == state
+    assert undo(api, taken).status_code == 200
+    assert undo(api, history_id).status_code == 200
+    assert not FaceDetection.objects.filter(identity__isnull=False).exists()
 
 
 def test_undo_of_an_unbind_binds_the_faces_again(api):

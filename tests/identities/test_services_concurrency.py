@@ -10,10 +10,12 @@ from faces.models import FaceDetection
 from history.models import IdentityHistory
 from identities.models import Identity
 from identities.selectors import identity_document
-from identities.services.binding import trace_bind
+from identities.services import binding
+from identities.services.binding import face_bind, trace_bind
 from identities.services.editing import identity_delete
 from identities.services.images import ProfileImageChange, identity_profile_image_set
 from identities.services.replay import history_undo
+from momentry.core.errors import Conflict
 from tests.factories import IdentityFactory, MediaFileFactory, image_bytes, image_upload, make_trace
 
 pytestmark = [
@@ -116,12 +118,16 @@ def test_undo_racing_a_bind_of_the_same_faces(settings, round_number):
         lambda: trace_bind(identity_uuid=second.identity_uuid, file_uuid=media_file.file_uuid, trace_id=1, actor="key:b"),
     )
 
-    assert not isinstance(undo_outcome, Exception), undo_outcome
     assert not isinstance(bind_outcome, Exception), bind_outcome
-    # Whichever went first, the faces end on the second identity: an undo never takes back faces
-    # that another identity got in the meantime.
+    # Whichever went first, the faces end on the second identity: an undo that comes second finds
+    # them taken and refuses (409 naming the bind) rather than take them back.
     assert set(FaceDetection.objects.values_list("identity_id", flat=True)) == {second.pk}
-    assert undo_outcome.faces_moved + bind_outcome.rows_affected in (TRACE_SIZE, 2 * TRACE_SIZE)
+    assert bind_outcome.rows_affected == TRACE_SIZE
+    if isinstance(undo_outcome, Conflict):
+        assert str(bind_outcome.history.history_id) in str(undo_outcome)
+        assert IdentityHistory.objects.get(pk=entry.pk).undone_at is None
+    else:
+        assert undo_outcome.faces_moved == TRACE_SIZE
     assert_files_match_database(settings, first, second)
 
 
@@ -146,3 +152,44 @@ def test_profile_image_upload_racing_a_delete(settings, round_number):
     assert sorted(path.name for path in identity_dir.iterdir()) == sorted(["identity.json", expected[0]])
     assert (identity_dir / expected[0]).read_bytes() == expected[1]
     assert_files_match_database(settings, identity)
+
+
+def test_bind_trace_moves_and_records_exactly_the_faces_it_locked(settings, monkeypatch):
+    """Reproducer: bind/trace locked the trace's faces not on X, then ran a second UPDATE with the
+    same filter; a face moved off X by another request in between was moved back to X and left out
+    of the entry. Here the other request binds one of X's faces to Y right after the lock."""
+    x, y = IdentityFactory(), IdentityFactory()
+    media_file = MediaFileFactory()
+    faces = make_trace(media_file=media_file, trace_id=1, size=4)
+    on_x = faces[0]
+    FaceDetection.objects.filter(pk=on_x.pk).update(identity=x)
+    locked_face_rows = binding.locked_face_rows
+    interleaved = []
+
+    def lock_then_let_another_request_in(queryset):
+        rows = locked_face_rows(queryset)
+        if not interleaved:
+            interleaved.append(None)  # the other request locks its face through here too
+            take_face = lambda: face_bind(  # noqa: E731
+                identity_uuid=y.identity_uuid,
+                file_uuid=media_file.file_uuid,
+                frame_number=on_x.frame_number,
+                index=on_x.index,
+                actor="test:y",
+            )
+            interleaved[0] = run_together(take_face)[0]
+        return rows
+
+    monkeypatch.setattr(binding, "locked_face_rows", lock_then_let_another_request_in)
+    change = trace_bind(identity_uuid=x.identity_uuid, file_uuid=media_file.file_uuid, trace_id=1, actor="test:x")
+
+    assert not isinstance(interleaved[0], Exception), interleaved[0]
+    assert FaceDetection.objects.get(pk=on_x.pk).identity_id == y.pk
+    assert set(FaceDetection.objects.filter(identity=x)) == set(faces[1:])
+    recorded = {tuple(key) for group in change.history.after_snapshot["faces"] for key in group["keys"]}
+    assert recorded == {(face.frame_number, face.index) for face in faces[1:]}
+    assert change.rows_affected == 3
+
+    history_undo(history_id=change.history.history_id, actor="test:x")
+    assert FaceDetection.objects.get(pk=on_x.pk).identity_id == y.pk
+    assert not FaceDetection.objects.filter(identity=x).exists()
