@@ -12,7 +12,7 @@ from history.models import HistoryAction
 from history.recording import AFTER, BEFORE, discard_stash_on_failure, history_record, stash_profile_image
 
 from ..models import PATCHABLE_STATUSES, Identity, IdentityStatus
-from ..validators import clean_name, ensure_storable, validate_metadata_aliases
+from ..validators import clean_identity_type, clean_metadata, clean_name, ensure_metadata_size, ensure_storable
 from .files import identity_sync_files_on_commit
 from .images import current_profile_image, profile_image_sync_on_commit
 from .merge_rules import MERGED_INTO, ensure_merge_marks_kept
@@ -36,10 +36,7 @@ def clean_identity_changes(data):
     if "name" in data:
         changes["name"] = clean_name(data["name"])
     if "identity_type" in data:
-        identity_type = data["identity_type"]
-        if identity_type is not None and not isinstance(identity_type, str):
-            raise ValidationError("identity_type must be a string or null")
-        changes["identity_type"] = identity_type or None
+        changes["identity_type"] = clean_identity_type(data["identity_type"])
     if "status" in data:
         if data["status"] == IdentityStatus.MERGED:
             raise ValidationError("status 'merged' is set only by mergeinto")
@@ -47,12 +44,9 @@ def clean_identity_changes(data):
             raise ValidationError(f"status must be one of {', '.join(PATCHABLE_STATUSES)}")
         changes["status"] = data["status"]
     if "metadata" in data:
-        if not isinstance(data["metadata"], dict):
-            raise ValidationError("metadata must be a JSON object")
-        if MERGED_INTO in data["metadata"]:
+        changes["metadata"] = clean_metadata(data["metadata"])
+        if MERGED_INTO in changes["metadata"]:
             raise ValidationError(f"metadata.{MERGED_INTO} is set only by mergeinto")
-        validate_metadata_aliases(data["metadata"])
-        changes["metadata"] = data["metadata"]
     return ensure_storable(changes)
 
 
@@ -71,7 +65,7 @@ def identity_update(*, identity_uuid, data, actor):
         before = identity_snapshot(identity)
         if "metadata" in changes:
             existing = identity.metadata if isinstance(identity.metadata, dict) else {}
-            changes["metadata"] = {**existing, **changes["metadata"]}
+            changes["metadata"] = ensure_metadata_size({**existing, **changes["metadata"]})
         ensure_merge_marks_kept(
             identity,
             status=changes.get("status", identity.status),

@@ -196,3 +196,14 @@ def test_the_tmdb_probe_is_refused_when_its_keys_would_take_metadata_past_the_li
     assert refused.value.code == "metadata_too_large"
     assert world_state() == before
     assert not IdentityHistory.objects.exists()
+
+
+def test_patch_that_would_take_the_merged_metadata_over_the_limit_is_a_413(api):
+    """PATCH merges its metadata into the identity's: the result is what the limit measures."""
+    identity = IdentityFactory(metadata=metadata_of(MIB - 100, key="held"))
+    response = api.patch(
+        f"/api/v1/identity/{identity.identity_uuid.hex}", {"metadata": {"more": "y" * 200}}, format="json"
+    )
+    assert_too_large(response)
+    assert Identity.objects.get(pk=identity.pk).metadata == identity.metadata
+    assert not IdentityHistory.objects.filter(identity_uuid=identity.identity_uuid).exists()

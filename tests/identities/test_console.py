@@ -145,3 +145,19 @@ def test_merge_into_itself_is_refused_with_a_message(curator, library):
     )
     assert "cannot be merged into itself" in response.content.decode()
     assert cary.faces.count() == 10
+
+
+def test_a_standing_merge_heads_both_history_tables_with_its_own_undo(curator, library, merge_store):
+    cary, stranger = library["cary"], library["stranger"]
+    curator.post(
+        f"/identities/{stranger.identity_uuid.hex}/merge", {"into_uuid": cary.identity_uuid.hex, "keep_history": "on"}
+    )
+    merge_id = str(IdentityHistory.objects.get(identity_uuid=cary.identity_uuid, action="merge").merge_id)
+
+    for identity in (cary, stranger):
+        page = curator.get(f"/identities/{identity.identity_uuid.hex}/").content.decode()
+        assert f'action="/merges/{merge_id}/undo"' in page and "Undo merge" in page
+
+    curator.post(f"/merges/{merge_id}/undo")
+    page = curator.get(f"/identities/{cary.identity_uuid.hex}/").content.decode()
+    assert f'action="/merges/{merge_id}/redo"' in page and "undo of a merge" in page
