@@ -2,6 +2,8 @@ import hashlib
 
 from django.db import models
 
+from momentry.core.parsing import parse_uuid
+
 
 class Scope(models.TextChoices):
     GLOBAL = "global"
@@ -41,8 +43,18 @@ class ApiKey(models.Model):
     def has_scope(self, scope):
         return Scope.GLOBAL in self.scopes or scope in self.scopes
 
-    def allows_file(self, file_uuid):
-        """A key limited to files sees only those; global and unrestricted keys see all."""
+    def file_limit(self):
+        """The files (a frozenset of hex uuids) this key may see and change, or None for every file.
+
+        The one rule of file limits: a key with a list of files, whatever its other scopes, is
+        limited to them on every endpoint; a global key and a key without a list see every file.
+        An entry that is not a uuid names no file (the key then sees fewer files, never more).
+        """
         if Scope.GLOBAL in self.scopes or not self.files:
-            return True
-        return file_uuid.hex in self.files
+            return None
+        return frozenset(parsed.hex for parsed in map(parse_uuid, self.files) if parsed is not None)
+
+    def allows_file(self, file_uuid):
+        """Whether the key may see the file (a UUID)."""
+        limit = self.file_limit()
+        return limit is None or file_uuid.hex in limit

@@ -1,5 +1,7 @@
 from rest_framework import exceptions, permissions
 
+from momentry.core.parsing import parse_uuid
+
 from .models import ApiKey, Scope
 
 
@@ -27,6 +29,32 @@ def ensure_file_allowed(request, file_uuid):
     key = request.auth
     if isinstance(key, ApiKey) and not key.allows_file(file_uuid):
         raise exceptions.PermissionDenied(f"This API key is not allowed to see file {file_uuid.hex}.")
+
+
+def file_limit_of(request):
+    """The hex uuids of the files the request's key is limited to, or None when it sees every file.
+
+    Views pass what this allows down to the selectors (as a MediaFile queryset), so the reads of
+    a limited key are filtered to its files.
+    """
+    key = request.auth
+    return key.file_limit() if isinstance(key, ApiKey) else None
+
+
+def ensure_files_allowed(request, file_uuids, *, change):
+    """403 when a write would change faces of files (UUIDs or hex) other than the key's.
+
+    `change` names the write for the message ("deleting identity ..."); the other files are not
+    named, since the key may not learn of them.
+    """
+    limit = file_limit_of(request)
+    if limit is None:
+        return
+    parsed = [parse_uuid(file_uuid) for file_uuid in file_uuids]
+    if any(file_uuid is None or file_uuid.hex not in limit for file_uuid in parsed):
+        raise exceptions.PermissionDenied(
+            f"This API key is limited to some files; {change} would change faces in files it may not see."
+        )
 
 
 def actor_for(request):

@@ -13,11 +13,13 @@ fixed number of queries whatever the page size.
 from .chunks import ChunkPage, IdentityChunkRow, identity_chunk_page, identity_chunk_rows
 from .files import (
     frame_seconds,
+    identity_bound_file_uuids,
     identity_face_summary,
     identity_faces,
     identity_file_summaries,
     media_file_get,
     media_file_list,
+    media_files_with_uuids,
 )
 from .traces import TracePage, file_trace_page, identity_trace_page
 
@@ -27,6 +29,7 @@ __all__ = [
     "TracePage",
     "file_trace_page",
     "frame_seconds",
+    "identity_bound_file_uuids",
     "identity_chunk_page",
     "identity_chunk_rows",
     "identity_face_summary",
@@ -35,4 +38,5 @@ __all__ = [
     "identity_trace_page",
     "media_file_get",
     "media_file_list",
+    "media_files_with_uuids",
 ]

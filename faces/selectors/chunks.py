@@ -48,12 +48,13 @@ class ChunkPage:
     total: int
 
 
-def identity_chunk_page(identity, *, page, page_size):
+def identity_chunk_page(identity, *, page, page_size, media_files=None):
     """One page of the chunks of the identity, each once, by file, start time and id.
 
-    Three queries: the count, the page's ids, and the chunks with their files.
+    `media_files` (a MediaFile queryset) limits the chunks to those files. Three queries: the
+    count, the page's ids, and the chunks with their files.
     """
-    bound_sql, params = bound_traces_cte(identity.pk)
+    bound_sql, params = bound_traces_cte(identity.pk, media_files)
     ctes = f"WITH {bound_sql}, {_chunk_overlap_ctes()}"
     ((total,),) = fetch(f"{ctes} SELECT COUNT(DISTINCT chunk_pk) FROM chunk_overlaps", params)
     offset = (page - 1) * page_size

@@ -19,13 +19,39 @@ def media_file_get(file_uuid):
         raise Http404(f"No media file with uuid {file_uuid.hex}.") from None
 
 
-def identity_file_summaries(identity):
+def media_files_with_uuids(file_uuids):
+    """The MediaFile queryset of some file uuids (hex or UUIDs); None (every file) for None.
+
+    Turns the files an API key is limited to into the `media_files` the reads below take.
+    """
+    if file_uuids is None:
+        return None
+    return MediaFile.objects.filter(file_uuid__in=list(file_uuids))
+
+
+def _bound_faces(identity, media_files):
+    """The faces bound to the identity, within `media_files` (a MediaFile queryset) unless None."""
+    faces = FaceDetection.objects.filter(identity=identity)
+    return faces if media_files is None else faces.filter(media_file__in=media_files)
+
+
+def identity_bound_file_uuids(identity):
+    """The uuids of the files where faces are bound to the identity (one query)."""
+    return set(
+        FaceDetection.objects.filter(identity=identity)
+        .order_by()
+        .values_list("media_file__file_uuid", flat=True)
+        .distinct()
+    )
+
+
+def identity_file_summaries(identity, *, media_files=None):
     """Per file with faces bound to the identity: counts, appearance span and mean confidence.
 
-    One grouped query, in the order the files were ingested.
+    One grouped query, in the order the files were ingested; only `media_files` unless None.
     """
     rows = (
-        FaceDetection.objects.filter(identity=identity)
+        _bound_faces(identity, media_files)
         .values("media_file_id", "media_file__file_uuid", "media_file__file_name", "media_file__fps")
         .annotate(
             face_count=Count("id"),
@@ -48,19 +74,19 @@ def identity_file_summaries(identity):
     ]
 
 
-def identity_faces(identity):
+def identity_faces(identity, *, media_files=None):
     """The faces bound to the identity, by file then frame then index (embeddings left out)."""
     return (
-        FaceDetection.objects.filter(identity=identity)
+        _bound_faces(identity, media_files)
         .select_related("media_file")
         .defer("embedding")
         .order_by("media_file_id", "frame_number", "index")
     )
 
 
-def identity_face_summary(identity):
+def identity_face_summary(identity, *, media_files=None):
     """Face count, file count and whether any bound face carries an embedding (one query)."""
-    summary = FaceDetection.objects.filter(identity=identity).aggregate(
+    summary = _bound_faces(identity, media_files).aggregate(
         face_count=Count("id"),
         file_count=Count("media_file", distinct=True),
         embedding_count=Count("embedding"),

@@ -15,13 +15,14 @@ class TracePage:
     total_faces: int
 
 
-def identity_trace_page(identity, *, page, page_size):
+def identity_trace_page(identity, *, page, page_size, media_files=None):
     """One page of the identity's traces, by file then first frame, with the identity-wide totals.
 
     `total` counts the traces and `total_faces` the face detections in all of them (every page),
     so a client can show "18 traces, 542 faces" whatever page it is on. Two queries.
+    `media_files` (a MediaFile queryset) limits the traces, and so both totals, to those files.
     """
-    bound_sql, params = bound_traces_cte(identity.pk)
+    bound_sql, params = bound_traces_cte(identity.pk, media_files)
     ctes = f"WITH {bound_sql}, {TRACE_STATS_CTE}"
     ((total, total_faces),) = fetch(f"{ctes} SELECT COUNT(*), COALESCE(SUM(face_count), 0) FROM trace_stats", params)
     offset = (page - 1) * page_size

@@ -8,6 +8,7 @@ from momentry.api.views import PAGE_PARAMETERS, IdentityApiView
 
 from ..selectors import identity_history
 from ..services.replay import history_redo, history_undo
+from .file_limits import ensure_history_replay_allowed, visible_file_rows
 from .history_serializers import HistoryEntrySerializer, HistoryListResponseSerializer, HistoryReplayResponseSerializer
 
 HISTORY_DEFAULT_PAGE_SIZE = 20
@@ -23,6 +24,10 @@ class IdentityHistoryView(IdentityApiView):
     def get(self, request, identity_uuid):
         parsed, entries = identity_history(identity_uuid)
         page = paginate(entries, request.query_params, default_size=HISTORY_DEFAULT_PAGE_SIZE)
+        history = HistoryEntrySerializer(page.items, many=True).data
+        for entry in history:  # a key limited to some files sees the faces of those files only
+            for snapshot in (entry["before_snapshot"], entry["after_snapshot"]):
+                snapshot["faces"] = visible_file_rows(request, snapshot["faces"])
         return Response(
             {
                 "success": True,
@@ -30,7 +35,7 @@ class IdentityHistoryView(IdentityApiView):
                 "total": page.total,
                 "page": page.page,
                 "page_size": page.page_size,
-                "history": HistoryEntrySerializer(page.items, many=True).data,
+                "history": history,
             }
         )
 
@@ -59,6 +64,7 @@ class HistoryUndoView(IdentityApiView):
         description="Undo the identity's newest change not undone; 409 names the entry that must go first.",
     )
     def post(self, request, history_id):
+        ensure_history_replay_allowed(request, history_id, undo=True)
         return _replay_response(history_undo(history_id=history_id, actor=actor_for(request)), "Undid")
 
 
@@ -70,4 +76,5 @@ class HistoryRedoView(IdentityApiView):
         description="Redo the identity's most recently undone change; 409 names the entry that must go first.",
     )
     def post(self, request, history_id):
+        ensure_history_replay_allowed(request, history_id, undo=False)
         return _replay_response(history_redo(history_id=history_id, actor=actor_for(request)), "Redid")

@@ -9,6 +9,7 @@ from momentry.api.params import bool_param, uuid_from_body
 from momentry.api.views import PAGE_PARAMETERS, IdentityApiView
 
 from ..services import merging
+from .file_limits import ensure_identity_faces_allowed, ensure_merge_replay_allowed
 from .merge_serializers import (
     MergeHistoryResponseSerializer,
     MergeIntoRequestSerializer,
@@ -55,6 +56,8 @@ class MergeIntoView(IdentityApiView):
     def post(self, request, identity_uuid):
         serializer = MergeIntoRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Every face of the source moves: a key limited to some files may not when some are elsewhere.
+        ensure_identity_faces_allowed(request, identity_uuid, change="merging this identity")
         merge = merging.identity_merge(
             identity_uuid=identity_uuid,
             into_uuid=serializer.validated_data["into_uuid"],
@@ -80,6 +83,7 @@ class MergeUndoView(IdentityApiView):
         ),
     )
     def post(self, request, merge_id):
+        ensure_merge_replay_allowed(request, merge_id, undo=True)
         result = merging.merge_undo(merge_id=merge_id, actor=actor_for(request))
         undone = result.undone
         message = f"Undo merge completed: '{undone.source.name}' restored, {undone.faces_reverted} faces reverted"
@@ -116,6 +120,7 @@ class MergeRedoView(IdentityApiView):
         ),
     )
     def post(self, request, merge_id):
+        ensure_merge_replay_allowed(request, merge_id, undo=False)
         merge = merging.merge_redo(merge_id=merge_id, actor=actor_for(request))
         message = (
             f"Redo merge completed: '{merge.source_name}' merged into '{merge.target_name}' again "

@@ -29,6 +29,7 @@ from ..models import Identity
 from ..search import identities_matching_name
 from ..selectors import identity_document, identity_get
 from ..storage import profile_image_path
+from .file_limits import visible_file_rows, visible_media_files
 from .read_serializers import (
     IdentitiesSearchResponseSerializer,
     IdentityChunksResponseSerializer,
@@ -62,9 +63,12 @@ def _required_query_text(params, name="q"):
 class IdentityFilesView(IdentityApiView):
     @extend_schema(operation_id="identity_files_list", responses=IdentityFilesResponseSerializer)
     def get(self, request, identity_uuid):
-        """Every file with faces bound to the identity, in ingest order (not paginated: one row per file)."""
+        """Every file with faces bound to the identity, in ingest order (not paginated: one row per file).
+
+        For a key limited to some files, only those (here and in every read below).
+        """
         identity = identity_get(identity_uuid)
-        files = identity_file_summaries(identity)
+        files = identity_file_summaries(identity, media_files=visible_media_files(request))
         body = {"success": True, "identity_uuid": identity.identity_uuid, "total": len(files), "files": files}
         return Response(IdentityFilesResponseSerializer(body).data)
 
@@ -78,7 +82,8 @@ class IdentityFacesView(IdentityApiView):
     def get(self, request, identity_uuid):
         """The faces bound to the identity by file, frame and index; 50 a page by default."""
         identity = identity_get(identity_uuid)
-        page = paginate(identity_faces(identity), request.query_params, default_size=FACES_DEFAULT_PAGE_SIZE)
+        faces = identity_faces(identity, media_files=visible_media_files(request))
+        page = paginate(faces, request.query_params, default_size=FACES_DEFAULT_PAGE_SIZE)
         body = {
             "success": True,
             "identity_uuid": identity.identity_uuid,
@@ -104,7 +109,7 @@ class IdentityTracesView(IdentityApiView):
         """
         identity = identity_get(identity_uuid)
         page, page_size = page_params(request.query_params, default_size=TRACES_DEFAULT_PAGE_SIZE)
-        traces = identity_trace_page(identity, page=page, page_size=page_size)
+        traces = identity_trace_page(identity, page=page, page_size=page_size, media_files=visible_media_files(request))
         body = {
             "success": True,
             "identity": identity,
@@ -130,7 +135,7 @@ class IdentityChunksView(IdentityApiView):
         fuller document) and as `data` (the earlier one)."""
         identity = identity_get(identity_uuid)
         page, page_size = page_params(request.query_params, default_size=CHUNKS_DEFAULT_PAGE_SIZE)
-        chunks = identity_chunk_page(identity, page=page, page_size=page_size)
+        chunks = identity_chunk_page(identity, page=page, page_size=page_size, media_files=visible_media_files(request))
         body = {
             "success": True,
             "identity_uuid": identity.identity_uuid,
@@ -154,7 +159,7 @@ class IdentityStatusView(IdentityApiView):
         body = {
             "success": True,
             "identity": identity,
-            **identity_face_summary(identity),
+            **identity_face_summary(identity, media_files=visible_media_files(request)),
             "has_profile_image": profile_image_path(identity.identity_uuid) is not None,
         }
         return Response(IdentityStatusResponseSerializer(body, context=self.serializer_context()).data)
@@ -167,9 +172,12 @@ class IdentityJsonView(IdentityApiView):
 
         Deliberately without `success`: the contract makes this body "the GET .../json format"
         of the file on disk and the upload's input, and the fuller document's example has no
-        `success`; adding it would make the response differ from the file it mirrors.
+        `success`; adding it would make the response differ from the file it mirrors. For a key
+        limited to some files, `file_bindings` lists only those.
         """
-        return Response(identity_document(identity_get(identity_uuid)))
+        document = identity_document(identity_get(identity_uuid))
+        document["file_bindings"] = visible_file_rows(request, document["file_bindings"])
+        return Response(document)
 
 
 class IdentitySearchView(IdentityListView):
@@ -193,13 +201,6 @@ class IdentitySearchView(IdentityListView):
         paging (20 by default), filters and ordering are the list's."""
         _required_query_text(request.query_params)
         return super().get(request)
-
-
-def _visible_media_files(key):
-    """The files a file-limited key may see, as a MediaFile queryset; None when it sees them all."""
-    if Scope.GLOBAL in key.scopes or not key.files:
-        return None
-    return MediaFile.objects.filter(file_uuid__in=[parsed for parsed in map(parse_uuid, key.files) if parsed])
 
 
 class IdentitiesSearchView(IdentityApiView):
@@ -226,7 +227,7 @@ class IdentitiesSearchView(IdentityApiView):
         limit = int_param(
             params, "limit", default=IDENTITIES_SEARCH_DEFAULT_LIMIT, minimum=1, maximum=IDENTITIES_SEARCH_MAX_LIMIT
         )
-        media_files = _visible_media_files(request.auth)
+        media_files = visible_media_files(request)
         if params.get("file_uuid"):
             file_uuid = parse_uuid(params["file_uuid"])
             if file_uuid is None:

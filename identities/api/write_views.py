@@ -16,6 +16,7 @@ from momentry.api.views import IdentityApiView
 from .. import storage
 from ..selectors import identity_get
 from ..services import binding, documents, editing, images
+from .file_limits import ensure_identity_faces_allowed
 from .write_serializers import (
     BindingResponseSerializer,
     FaceBindRequestSerializer,
@@ -56,6 +57,9 @@ def identity_patch_response(request, identity_uuid):
 
 
 def identity_delete_response(request, identity_uuid):
+    """A key limited to some files may not delete an identity with faces in other files: the
+    delete unbinds every face of it."""
+    ensure_identity_faces_allowed(request, identity_uuid, change="deleting this identity")
     deletion = editing.identity_delete(identity_uuid=identity_uuid, actor=actor_for(request))
     return Response(
         {
