@@ -32,8 +32,8 @@ urlpatterns = [
         "identity/<uuidish:identity_uuid>/mergeinto", merge_views.MergeIntoView.as_view(), name="identity-merge-into"
     ),
     path("identity/merge/history", merge_views.MergeHistoryView.as_view(), name="identity-merge-history"),
-    path("identity/merge/<str:merge_id>/undo", merge_views.MergeUndoView.as_view(), name="identity-merge-undo"),
-    path("identity/merge/<str:merge_id>/redo", merge_views.MergeRedoView.as_view(), name="identity-merge-redo"),
+    path("identity/merge/<uuidish:merge_id>/undo", merge_views.MergeUndoView.as_view(), name="identity-merge-undo"),
+    path("identity/merge/<uuidish:merge_id>/redo", merge_views.MergeRedoView.as_view(), name="identity-merge-redo"),
     path(
         "file/<uuidish:file_uuid>/pending-person",
         pending_views.PendingPersonCreateView.as_view(),

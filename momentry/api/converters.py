@@ -1,10 +1,14 @@
 from django.urls import register_converter
 
+from momentry.core.parsing import UUID_TEXT
+
 
 class UuidConverter:
-    """Matches the hex or dashed forms; the view validates and answers 404 for a bad one."""
+    """Matches exactly the hex and dashed forms that `parse_uuid` takes (anything else is the API's
+    catch-all 404); the schema's pattern for these path parameters is this regex."""
 
-    regex = r"[0-9a-fA-F-]{32,36}"
+    # Grouped: the schema anchors this regex as `^...$`, which would otherwise split the alternation.
+    regex = f"(?:{UUID_TEXT.pattern})"
 
     def to_python(self, value):
         return value
