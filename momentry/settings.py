@@ -173,7 +173,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "momentry.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "momentry.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -184,23 +184,26 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVERS": [{"url": "/", "description": "The server that serves this schema."}],
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
-        }
-    },
+    # The one PATCH body is partial already: no `Patched...` copy of it.
+    "COMPONENT_SPLIT_PATCH": False,
     "SECURITY": [{"ApiKeyAuth": []}],
     "ENUM_NAME_OVERRIDES": {
         "IdentityStatusEnum": "identities.models.IdentityStatus",
         "IdentitySourceEnum": "identities.models.IdentitySource",
         "PatchableStatusEnum": "identities.models.PATCHABLE_STATUSES",
         "HistoryActionEnum": "history.models.HistoryAction",
+        "IdentityOrderingEnum": "identities.filtersets.IDENTITY_ORDERING_KEYS",
     },
     # Request bodies are JSON (the profile image declares its multipart body itself).
     "PARSER_WHITELIST": ["momentry.api.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "momentry.api.schema.name_enums",
+        "momentry.api.schema.typed_nullables",
+        "momentry.api.schema.empty_optional_queries",
+        "momentry.api.schema.attach_links",
         "momentry.api.schema.add_error_responses",
     ],
 }

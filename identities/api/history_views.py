@@ -4,21 +4,44 @@ from rest_framework.response import Response
 
 from apikeys.permissions import actor_for
 from momentry.api.pagination import paginate
-from momentry.api.views import PAGE_PARAMETERS, IdentityApiView
+from momentry.api.schema import errors, links
+from momentry.api.views import IdentityApiView, page_parameters
 
 from ..selectors import identity_history
 from ..services.replay import history_redo, history_undo
 from .file_limits import ensure_history_replay_allowed, visible_file_rows
+from .links import redo_change_targets, undo_change_targets
 from .history_serializers import HistoryEntrySerializer, HistoryListResponseSerializer, HistoryReplayResponseSerializer
 
 HISTORY_DEFAULT_PAGE_SIZE = 20
+REPLAY_ERRORS = errors(
+    {
+        403: "The key lacks the scope, is read-only, or is limited to files and the entry moves faces of others.",
+        404: "No history entry with this history_id.",
+        409: "Another entry must be undone or redone first (named in the message), or a later write changed "
+        "what this entry would restore.",
+    },
+    write=True,
+)
 
 
 class IdentityHistoryView(IdentityApiView):
     @extend_schema(
         operation_id="identity_history_list",
-        parameters=PAGE_PARAMETERS,
-        responses=HistoryListResponseSerializer,
+        summary="List an identity's history",
+        parameters=page_parameters(default_size=HISTORY_DEFAULT_PAGE_SIZE),
+        responses={
+            200: HistoryListResponseSerializer,
+            **errors(
+                {
+                    400: "`page` or `page_size` is malformed or out of range.",
+                    404: "No identity with this uuid, and no history of one.",
+                }
+            ),
+        },
+        extensions=links(
+            **undo_change_targets("/history/0/history_id"), **redo_change_targets("/history/0/history_id")
+        ),
         description="The identity's curation history, newest first; also for a deleted identity.",
     )
     def get(self, request, identity_uuid):
@@ -59,8 +82,10 @@ def _replay_response(replay, verb):
 class HistoryUndoView(IdentityApiView):
     @extend_schema(
         operation_id="identity_history_undo",
+        summary="Undo a history entry",
         request=None,
-        responses=HistoryReplayResponseSerializer,
+        responses={200: HistoryReplayResponseSerializer, **REPLAY_ERRORS},
+        extensions=links(**redo_change_targets("/data/history_id")),
         description="Undo the identity's newest change not undone; 409 names the entry that must go first.",
     )
     def post(self, request, history_id):
@@ -71,8 +96,10 @@ class HistoryUndoView(IdentityApiView):
 class HistoryRedoView(IdentityApiView):
     @extend_schema(
         operation_id="identity_history_redo",
+        summary="Redo a history entry",
         request=None,
-        responses=HistoryReplayResponseSerializer,
+        responses={200: HistoryReplayResponseSerializer, **REPLAY_ERRORS},
+        extensions=links(**undo_change_targets("/data/history_id")),
         description="Redo the identity's most recently undone change; 409 names the entry that must go first.",
     )
     def post(self, request, history_id):

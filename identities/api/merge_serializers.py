@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from history.merge_records import merge_is_expired
 
+from ..models import IdentityStatus
 from .fields import UuidField
 
 
@@ -40,7 +41,7 @@ class MergeResponseSerializer(serializers.Serializer):
 class RestoredIdentitySerializer(serializers.Serializer):
     uuid = serializers.CharField(help_text="32 hex digits.")
     name = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=IdentityStatus.choices)
 
 
 class FaceMovedAwaySerializer(serializers.Serializer):

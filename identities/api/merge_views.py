@@ -6,9 +6,11 @@ from apikeys.permissions import actor_for
 from history.merge_records import merge_clock, merge_history_page
 from momentry.api.pagination import page_params
 from momentry.api.params import bool_param, uuid_from_body
-from momentry.api.views import PAGE_PARAMETERS, IdentityApiView
+from momentry.api.schema import UUID_PATTERN, errors, links
+from momentry.api.views import IdentityApiView, page_parameters
 
 from ..services import merging
+from .links import redo_merge_targets, undo_merge_targets
 from .file_limits import ensure_identity_faces_allowed, ensure_merge_replay_allowed
 from .merge_serializers import (
     MergeHistoryResponseSerializer,
@@ -18,6 +20,9 @@ from .merge_serializers import (
 )
 
 MERGE_HISTORY_DEFAULT_PAGE_SIZE = 20
+MERGE_REPLAY_FORBIDDEN = (
+    "The key lacks the scope, is read-only, or is limited to files and the merge would move faces of others."
+)
 
 
 def _merge_response(merge, message):
@@ -44,8 +49,24 @@ def _outcome(merge):
 class MergeIntoView(IdentityApiView):
     @extend_schema(
         operation_id="identity_merge_into",
+        summary="Merge an identity into another",
         request=MergeIntoRequestSerializer,
-        responses=MergeResponseSerializer,
+        responses={
+            200: MergeResponseSerializer,
+            **errors(
+                {
+                    400: "into_uuid missing or malformed, keep_history not a boolean, a merge into itself, "
+                    "into a merged identity, or of a merged identity.",
+                    403: "The key lacks the scope, is read-only, or is limited to files and the identity has "
+                    "faces in others.",
+                    404: "No identity with this uuid, or none with into_uuid.",
+                    413: "The target's metadata would be over 1 MiB, or the body is over the upload limit.",
+                },
+                write=True,
+                body=True,
+            ),
+        },
+        extensions=links(**undo_merge_targets("/data/merge_id")),
         description=(
             "Moves every face of this identity to `into_uuid`, adds its aliases (tagged source: merge) and "
             "the metadata the target lacks (deep merge; the target's values win), then marks this identity "
@@ -74,8 +95,20 @@ class MergeIntoView(IdentityApiView):
 class MergeUndoView(IdentityApiView):
     @extend_schema(
         operation_id="identity_merge_undo",
+        summary="Undo a merge",
         request=None,
-        responses=MergeUndoResponseSerializer,
+        responses={
+            200: MergeUndoResponseSerializer,
+            **errors(
+                {
+                    400: "The merge is undone already, its undo window has passed, or an identity it needs is gone.",
+                    403: MERGE_REPLAY_FORBIDDEN,
+                    404: "No merge with this merge_id.",
+                },
+                write=True,
+            ),
+        },
+        extensions=links(**redo_merge_targets("/data/merge_id")),
         description=(
             "Within the undo window: faces the merge moved and still on the target go back, the aliases and "
             "metadata paths it added leave the target (a value edited since stays), the source is restored. "
@@ -112,8 +145,20 @@ class MergeUndoView(IdentityApiView):
 class MergeRedoView(IdentityApiView):
     @extend_schema(
         operation_id="identity_merge_redo",
+        summary="Redo an undone merge",
         request=None,
-        responses=MergeResponseSerializer,
+        responses={
+            200: MergeResponseSerializer,
+            **errors(
+                {
+                    400: "The merge is not undone, or can no longer be made (an identity gone or merged since).",
+                    403: MERGE_REPLAY_FORBIDDEN,
+                    404: "No merge with this merge_id.",
+                },
+                write=True,
+            ),
+        },
+        extensions=links(**undo_merge_targets("/data/merge_id")),
         description=(
             "Merges an undone merge again, from the identities as they are now; a new undo window starts. "
             "400 when the merge is not undone or can no longer be made, 404 for an unknown merge."
@@ -132,14 +177,23 @@ class MergeRedoView(IdentityApiView):
 class MergeHistoryView(IdentityApiView):
     @extend_schema(
         operation_id="identity_merge_history",
+        summary="List merges",
         parameters=[
-            OpenApiParameter("source_uuid", str, description="Merges of this identity."),
-            OpenApiParameter("target_uuid", str, description="Merges into this identity."),
-            OpenApiParameter("merge_id", str, description="One merge."),
+            OpenApiParameter(
+                "source_uuid", str, pattern=UUID_PATTERN, description="Merges of this identity."
+            ),
+            OpenApiParameter(
+                "target_uuid", str, pattern=UUID_PATTERN, description="Merges into this identity."
+            ),
+            OpenApiParameter("merge_id", str, pattern=UUID_PATTERN, description="One merge."),
             OpenApiParameter("undone", bool, description="Only undone (true) or standing (false) merges."),
-            *PAGE_PARAMETERS,
+            *page_parameters(default_size=MERGE_HISTORY_DEFAULT_PAGE_SIZE),
         ],
-        responses=MergeHistoryResponseSerializer,
+        responses={
+            200: MergeHistoryResponseSerializer,
+            **errors({400: "A uuid, `undone`, `page` or `page_size` is malformed or out of range."}),
+        },
+        extensions=links(**undo_merge_targets("/results/0/merge_id"), **redo_merge_targets("/results/0/merge_id")),
     )
     def get(self, request):
         """Merges newest first, 20 a page by default."""

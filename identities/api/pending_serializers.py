@@ -1,17 +1,31 @@
 """Request and response shapes of a file's pending persons."""
 from rest_framework import serializers
 
+from momentry.api.schema import trimmed_text_pattern
+
 from ..models import Identity
-from .fields import DisplayNameField, trace_id_field
+from .fields import DisplayNameField, StrictCharField, schema_field, trace_id_field
+
+NAME_MAX_LENGTH = Identity._meta.get_field("name").max_length
 
 
 class PendingPersonCreateRequestSerializer(serializers.Serializer):
-    trace_ids = serializers.ListField(child=trace_id_field(), required=False, default=list)
-    name = serializers.CharField(
+    trace_ids = serializers.ListField(
+        child=trace_id_field(),
+        required=False,
+        default=list,
+        help_text="Traces of this file to bind (404 for an unknown one).",
+    )
+    name = schema_field(
+        {"type": "string", "pattern": trimmed_text_pattern(NAME_MAX_LENGTH, blank=True)},
+        StrictCharField,
         required=False,
         allow_blank=True,
-        max_length=Identity._meta.get_field("name").max_length,
-        help_text='Defaults to "Person N", N one more than the highest used in the file.',
+        max_length=NAME_MAX_LENGTH,
+        help_text=(
+            'Up to 255 characters once trimmed; blank or left out: "Person N", N one more than the '
+            "highest in the file."
+        ),
     )
 
 

@@ -4,11 +4,13 @@ from rest_framework.response import Response
 
 from apikeys.permissions import actor_for, ensure_file_allowed
 from faces.selectors import media_file_get
+from momentry.api.schema import errors, links
 from momentry.api.views import LOCALE_PARAMETER, FileApiView
 from momentry.core.parsing import uuid_from_path
 
 from ..selectors import pending_persons_for_file
 from ..services.pending import pending_person_create
+from .links import identity_targets, undo_change_targets
 from .pending_serializers import (
     PendingPersonCreateRequestSerializer,
     PendingPersonCreateResponseSerializer,
@@ -26,8 +28,21 @@ def _allowed_file_uuid(request, file_uuid):
 class PendingPersonCreateView(FileApiView):
     @extend_schema(
         operation_id="file_pending_person_create",
+        summary="Create a pending person in a file",
         request=PendingPersonCreateRequestSerializer,
-        responses=PendingPersonCreateResponseSerializer,
+        responses={
+            200: PendingPersonCreateResponseSerializer,
+            **errors(
+                {
+                    400: "trace_ids not a list of integers, or name not a string of at most 255 characters.",
+                    403: "The key lacks the file scope, is read-only, or may not see this file.",
+                    404: "No file with this uuid, or no trace with one of trace_ids in it.",
+                },
+                write=True,
+                body=True,
+            ),
+        },
+        extensions=links(**identity_targets("/data/identity_uuid"), **undo_change_targets("/data/history_id")),
         description="A pending, manual identity for this file; binds every face of the given traces (404 for an unknown one).",
     )
     def post(self, request, file_uuid):
@@ -59,10 +74,21 @@ class PendingPersonCreateView(FileApiView):
 class PendingPersonListView(FileApiView):
     @extend_schema(
         operation_id="file_pending_persons_list",
+        summary="List a file's pending persons",
         parameters=[LOCALE_PARAMETER],
-        responses=PendingPersonListResponseSerializer,
+        responses={
+            200: PendingPersonListResponseSerializer,
+            **errors(
+                {
+                    403: "The key lacks the file scope, or may not see this file.",
+                    404: "No file with this uuid.",
+                }
+            ),
+        },
     )
     def get(self, request, file_uuid):
+        """The pending persons (status pending, source manual) created for this file or with faces
+        bound in it, oldest first, each with the trace ids bound to it there."""
         media_file = media_file_get(_allowed_file_uuid(request, file_uuid))
         rows = [
             {"identity": person, "trace_ids": trace_ids} for person, trace_ids in pending_persons_for_file(media_file)

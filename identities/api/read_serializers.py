@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from faces.selectors import frame_seconds
 
+from ..models import IdentitySource, IdentityStatus
 from .fields import DisplayNameField, FileBindingSerializer, HexUuidField
 
 # --- files -----------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class IdentityStatusResponseSerializer(serializers.Serializer):
     identity_uuid = HexUuidField(source="identity.identity_uuid")
     name = serializers.CharField(source="identity.name")
     display_name = DisplayNameField(source="identity")
-    status = serializers.CharField(source="identity.status")
+    status = serializers.ChoiceField(source="identity.status", choices=IdentityStatus.choices)
     face_count = serializers.IntegerField()
     file_count = serializers.IntegerField()
     has_embedding = serializers.BooleanField()
@@ -124,8 +125,8 @@ class IdentityDocumentSerializer(serializers.Serializer):
     identity_uuid = serializers.CharField()
     name = serializers.CharField()
     identity_type = serializers.CharField(allow_null=True)
-    source = serializers.CharField()
-    status = serializers.CharField()
+    source = serializers.ChoiceField(choices=IdentitySource.choices)
+    status = serializers.ChoiceField(choices=IdentityStatus.choices)
     tmdb_id = serializers.IntegerField(allow_null=True)
     tmdb_profile = serializers.CharField(allow_null=True)
     metadata = serializers.JSONField()
@@ -142,7 +143,7 @@ class IdentityChunkRowSerializer(serializers.Serializer):
     identity_uuid = HexUuidField(source="identity.identity_uuid")
     name = serializers.CharField(source="identity.name")
     display_name = DisplayNameField(source="identity")
-    source = serializers.CharField(source="identity.source")
+    source = serializers.ChoiceField(source="identity.source", choices=IdentitySource.choices)
     tmdb_id = serializers.IntegerField(source="identity.tmdb_id", allow_null=True)
     file_uuid = HexUuidField(source="chunk.media_file.file_uuid")
     trace_id = serializers.IntegerField()

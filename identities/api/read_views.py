@@ -21,7 +21,8 @@ from faces.selectors import (
 )
 from momentry.api.pagination import page_params, paginate
 from momentry.api.params import int_param
-from momentry.api.views import LOCALE_PARAMETER, PAGE_PARAMETERS, IdentityApiView
+from momentry.api.schema import UUID_PATTERN, errors, links, trimmed_text_pattern
+from momentry.api.views import LOCALE_PARAMETER, IdentityApiView, page_parameters
 from momentry.core.parsing import parse_uuid
 
 from ..filtersets import SEARCH_TEXT_MAX_LENGTH
@@ -30,6 +31,7 @@ from ..search import identities_matching_name
 from ..selectors import identity_document, identity_get
 from ..storage import profile_image_path
 from .file_limits import visible_file_rows, visible_media_files
+from .links import identity_targets
 from .read_serializers import (
     IdentitiesSearchResponseSerializer,
     IdentityChunksResponseSerializer,
@@ -40,13 +42,19 @@ from .read_serializers import (
     IdentityTracesResponseSerializer,
 )
 from .serializers import IdentityListResponseSerializer
-from .views import IDENTITY_FILTER_PARAMETERS, IdentityListView
+from .views import IDENTITY_FILTER_PARAMETERS, IDENTITY_LIST_DEFAULT_PAGE_SIZE, IdentityListView
 
 FACES_DEFAULT_PAGE_SIZE = 50
 TRACES_DEFAULT_PAGE_SIZE = 20
 CHUNKS_DEFAULT_PAGE_SIZE = 20
 IDENTITIES_SEARCH_DEFAULT_LIMIT = 50
 IDENTITIES_SEARCH_MAX_LIMIT = 200
+NOT_FOUND = errors({404: "No identity with this uuid."})
+PAGED_ERRORS = errors({400: "`page` or `page_size` is malformed or out of range.", 404: "No identity with this uuid."})
+# `_required_query_text`: 1 to SEARCH_TEXT_MAX_LENGTH characters once trimmed, no NUL. The pattern
+# implies a minLength of 1; none is written beside it, which schemathesis 4 would fold into the
+# pattern's last quantifier as `{0,4294966296}`, a regex too large to compile (seconds per case).
+SEARCH_TEXT_SCHEMA = {"type": "string", "pattern": trimmed_text_pattern(SEARCH_TEXT_MAX_LENGTH)}
 
 
 def _required_query_text(params, name="q"):
@@ -61,7 +69,11 @@ def _required_query_text(params, name="q"):
 
 
 class IdentityFilesView(IdentityApiView):
-    @extend_schema(operation_id="identity_files_list", responses=IdentityFilesResponseSerializer)
+    @extend_schema(
+        operation_id="identity_files_list",
+        summary="List the files an identity appears in",
+        responses={200: IdentityFilesResponseSerializer, **NOT_FOUND},
+    )
     def get(self, request, identity_uuid):
         """Every file with faces bound to the identity, in ingest order (not paginated: one row per file).
 
@@ -76,8 +88,9 @@ class IdentityFilesView(IdentityApiView):
 class IdentityFacesView(IdentityApiView):
     @extend_schema(
         operation_id="identity_faces_list",
-        parameters=PAGE_PARAMETERS,
-        responses=IdentityFacesResponseSerializer,
+        summary="List an identity's faces",
+        parameters=page_parameters(default_size=FACES_DEFAULT_PAGE_SIZE),
+        responses={200: IdentityFacesResponseSerializer, **PAGED_ERRORS},
     )
     def get(self, request, identity_uuid):
         """The faces bound to the identity by file, frame and index; 50 a page by default."""
@@ -98,8 +111,9 @@ class IdentityFacesView(IdentityApiView):
 class IdentityTracesView(IdentityApiView):
     @extend_schema(
         operation_id="identity_traces_list",
-        parameters=[*PAGE_PARAMETERS, LOCALE_PARAMETER],
-        responses=IdentityTracesResponseSerializer,
+        summary="List an identity's traces",
+        parameters=[*page_parameters(default_size=TRACES_DEFAULT_PAGE_SIZE), LOCALE_PARAMETER],
+        responses={200: IdentityTracesResponseSerializer, **PAGED_ERRORS},
     )
     def get(self, request, identity_uuid):
         """The traces with a face bound to the identity, by file and first frame; 20 a page by default.
@@ -126,8 +140,9 @@ class IdentityTracesView(IdentityApiView):
 class IdentityChunksView(IdentityApiView):
     @extend_schema(
         operation_id="identity_chunks_list",
-        parameters=PAGE_PARAMETERS,
-        responses=IdentityChunksResponseSerializer,
+        summary="List the chunks where an identity appears",
+        parameters=page_parameters(default_size=CHUNKS_DEFAULT_PAGE_SIZE),
+        responses={200: IdentityChunksResponseSerializer, **PAGED_ERRORS},
     )
     def get(self, request, identity_uuid):
         """The chunks of the same file overlapping in time a trace bound to the identity, each once,
@@ -151,8 +166,13 @@ class IdentityChunksView(IdentityApiView):
 class IdentityStatusView(IdentityApiView):
     @extend_schema(
         operation_id="identity_status_retrieve",
+        summary="Get an identity's status",
         parameters=[LOCALE_PARAMETER],
-        responses=IdentityStatusResponseSerializer,
+        responses={200: IdentityStatusResponseSerializer, **NOT_FOUND},
+        description=(
+            "The identity's status with its counts: faces bound and files they are in, whether any has an "
+            "embedding, and whether a profile image is stored."
+        ),
     )
     def get(self, request, identity_uuid):
         identity = identity_get(identity_uuid)
@@ -166,7 +186,11 @@ class IdentityStatusView(IdentityApiView):
 
 
 class IdentityJsonView(IdentityApiView):
-    @extend_schema(operation_id="identity_json_retrieve", responses=IdentityDocumentSerializer)
+    @extend_schema(
+        operation_id="identity_json_retrieve",
+        summary="Get an identity's identity.json document",
+        responses={200: IdentityDocumentSerializer, **NOT_FOUND},
+    )
     def get(self, request, identity_uuid):
         """The identity's `identity.json` document, exactly as written on disk.
 
@@ -183,18 +207,28 @@ class IdentityJsonView(IdentityApiView):
 class IdentitySearchView(IdentityListView):
     @extend_schema(
         operation_id="identity_search",
+        summary="Search identities by text",
         parameters=[
             OpenApiParameter(
                 "q",
-                str,
+                SEARCH_TEXT_SCHEMA,
                 required=True,
                 description="Case-insensitive substring of the name, of any alias name or of the metadata text.",
             ),
             *[parameter for parameter in IDENTITY_FILTER_PARAMETERS if parameter.name != "q"],
-            *PAGE_PARAMETERS,
+            *page_parameters(default_size=IDENTITY_LIST_DEFAULT_PAGE_SIZE),
             LOCALE_PARAMETER,
         ],
-        responses=IdentityListResponseSerializer,
+        responses={
+            200: IdentityListResponseSerializer,
+            **errors(
+                {
+                    400: "`q` missing, blank or over 1000 characters, or a filter, `ordering`, `page` or "
+                    "`page_size` malformed or out of range."
+                }
+            ),
+        },
+        extensions=links(**identity_targets("/identities/0/identity_uuid")),
     )
     def get(self, request):
         """Identity records matching `q`: the identity list with a required `q`, so its shape,
@@ -208,13 +242,39 @@ class IdentitiesSearchView(IdentityApiView):
 
     @extend_schema(
         operation_id="identities_search",
+        summary="Search identities by name, with their chunks",
         parameters=[
-            OpenApiParameter("q", str, required=True, description="Case-insensitive substring of the name or of an alias name."),
-            OpenApiParameter("file_uuid", str, description="Only this file (32 hex digits or dashed)."),
-            OpenApiParameter("limit", int, description="Rows to return, 1 to 200 (default 50)."),
+            OpenApiParameter(
+                "q",
+                SEARCH_TEXT_SCHEMA,
+                required=True,
+                description="Case-insensitive substring of the name or of an alias name.",
+            ),
+            OpenApiParameter(
+                "file_uuid",
+                str,
+                pattern=UUID_PATTERN,
+                description="Only this file (32 hex digits or dashed); empty means every file.",
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": IDENTITIES_SEARCH_MAX_LIMIT},
+                default=IDENTITIES_SEARCH_DEFAULT_LIMIT,
+                description=f"Rows to return, 1 to {IDENTITIES_SEARCH_MAX_LIMIT}.",
+            ),
             LOCALE_PARAMETER,
         ],
-        responses=IdentitiesSearchResponseSerializer,
+        responses={
+            200: IdentitiesSearchResponseSerializer,
+            **errors(
+                {
+                    400: "`q` missing, blank or over 1000 characters, `limit` out of range, or `file_uuid` malformed.",
+                    403: "The key has neither the file nor the identity scope, or may not see file_uuid.",
+                    404: "No file with file_uuid.",
+                }
+            ),
+        },
+        extensions=links(**identity_targets("/results/0/identity_uuid")),
     )
     def get(self, request):
         """Identity-to-chunk rows: the chunks of every identity whose name or alias matches `q`.

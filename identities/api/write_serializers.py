@@ -6,20 +6,53 @@ describe the body for the schema.
 """
 from rest_framework import serializers
 
-from ..models import PATCHABLE_STATUSES, IdentitySource, IdentityStatus
-from .fields import FaceIdField, UuidField, trace_id_field
+from momentry.api.schema import INT32_SCHEMA, NO_NUL_PATTERN
+
+from ..models import PATCHABLE_STATUSES, Identity, IdentitySource, IdentityStatus
+from .fields import (
+    IDENTITY_TYPE_SCHEMA,
+    METADATA_SCHEMA,
+    NAME_SCHEMA,
+    FaceIdField,
+    UuidField,
+    schema_field,
+    trace_id_field,
+)
+
+TMDB_PROFILE_SCHEMA = {
+    "type": "string",
+    "nullable": True,
+    "maxLength": Identity._meta.get_field("tmdb_profile").max_length,
+    "pattern": NO_NUL_PATTERN,
+}
 
 
 class IdentityPatchRequestSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, help_text="New display name (may repeat across identities).")
-    metadata = serializers.DictField(
-        required=False, help_text="Merged shallowly into the existing metadata; `aliases` must be [{locale, name}]."
+    """At least one field; any other field is refused (a 400), so a misspelt one is not ignored."""
+
+    schema_constraints = {"minProperties": 1, "additionalProperties": False}
+
+    name = schema_field(
+        NAME_SCHEMA,
+        required=False,
+        help_text="New display name (may repeat across identities): 1 to 255 characters once trimmed.",
+    )
+    metadata = schema_field(
+        METADATA_SCHEMA,
+        required=False,
+        help_text=(
+            "Merged shallowly into the existing metadata; `aliases` must be [{locale, name}]; no NUL "
+            "character in any key or string; at most 1 MiB as compact JSON once merged (413 over)."
+        ),
     )
     status = serializers.ChoiceField(
         choices=PATCHABLE_STATUSES, required=False, help_text="`merged` is set only by mergeinto."
     )
-    identity_type = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, help_text="Blank means null."
+    identity_type = schema_field(
+        IDENTITY_TYPE_SCHEMA,
+        required=False,
+        allow_null=True,
+        help_text="Free text (people, brand, ...); blank means null.",
     )
 
 
@@ -48,14 +81,19 @@ class IdentityUploadRequestSerializer(serializers.Serializer):
     version = serializers.ChoiceField(
         choices=[1], required=False, help_text="The identity.json format's version; may be left out."
     )
-    identity_uuid = serializers.CharField()
-    name = serializers.CharField()
-    identity_type = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    source = serializers.ChoiceField(choices=IdentitySource.choices, required=False)
-    status = serializers.ChoiceField(choices=IdentityStatus.choices, required=False)
-    tmdb_id = serializers.IntegerField(required=False, allow_null=True)
-    tmdb_profile = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    metadata = serializers.DictField(
+    identity_uuid = UuidField(help_text="Creates the identity, or updates the one with this uuid.")
+    name = schema_field(NAME_SCHEMA, help_text="1 to 255 characters once trimmed.")
+    identity_type = schema_field(IDENTITY_TYPE_SCHEMA, required=False, allow_null=True, help_text="Blank means null.")
+    source = serializers.ChoiceField(
+        choices=IdentitySource.choices, required=False, allow_null=True, help_text="Left out or null: `.json`."
+    )
+    status = serializers.ChoiceField(
+        choices=IdentityStatus.choices, required=False, allow_null=True, help_text="Left out or null: `confirmed`."
+    )
+    tmdb_id = schema_field({**INT32_SCHEMA, "nullable": True}, required=False, allow_null=True)
+    tmdb_profile = schema_field(TMDB_PROFILE_SCHEMA, required=False, allow_null=True)
+    metadata = schema_field(
+        METADATA_SCHEMA,
         required=False, help_text="Replaces the whole metadata; an object of at most 1 MiB as compact JSON (413 over)."
     )
     file_bindings = FileBindingRequestSerializer(
@@ -95,6 +133,8 @@ class TraceBindRequestSerializer(serializers.Serializer):
 
 class UnbindRequestSerializer(serializers.Serializer):
     """One face (`face_id`) or a whole trace (`trace_id`), exactly one of them."""
+
+    schema_constraints = {"oneOf": [{"required": ["face_id"]}, {"required": ["trace_id"]}]}
 
     file_uuid = UuidField()
     face_id = FaceIdField(required=False)

@@ -11,11 +11,13 @@ from rest_framework.response import Response
 
 from apikeys.permissions import actor_for, ensure_file_allowed
 from momentry.api.negotiation import FallbackContentNegotiation
+from momentry.api.schema import errors, links
 from momentry.api.views import IdentityApiView
 
 from .. import storage
 from ..selectors import identity_get
 from ..services import binding, documents, editing, images
+from .links import identity_targets, undo_change_targets
 from .file_limits import ensure_identity_faces_allowed
 from .write_serializers import (
     BindingResponseSerializer,
@@ -31,16 +33,54 @@ from .write_serializers import (
     UnbindRequestSerializer,
 )
 
+BINDING_ERRORS = errors(
+    {
+        400: "The body is malformed: file_uuid, face_id or trace_id missing or of the wrong form.",
+        403: "The key lacks the scope, is read-only, or may not see this file.",
+        404: "No identity with this uuid, no file with file_uuid, or no such face or trace in it.",
+    },
+    write=True,
+    body=True,
+)
 PATCH_SCHEMA = extend_schema(
     operation_id="identity_partial_update",
+    summary="Update an identity",
     request=IdentityPatchRequestSerializer,
-    responses=IdentityPatchResponseSerializer,
-    description="Only the given fields change; unknown fields and an empty body are a 400.",
+    responses={
+        200: IdentityPatchResponseSerializer,
+        **errors(
+            {
+                400: "Empty body, unknown field, or a field of the wrong form (blank name, status merged, "
+                "metadata not an object, aliases not [{locale, name}], a NUL character).",
+                404: "No identity with this uuid.",
+                413: "The metadata would be over 1 MiB once merged, or the body is over the upload limit.",
+            },
+            write=True,
+            body=True,
+        ),
+    },
+    description=(
+        "Only the given fields change; metadata is merged shallowly into the existing object. Unknown "
+        "fields and an empty body are a 400. One history entry, which undo reverts."
+    ),
+    extensions=links(**identity_targets("/identity_uuid"), **undo_change_targets("/history_id")),
 )
 DELETE_SCHEMA = extend_schema(
     operation_id="identity_destroy",
-    responses={200: IdentityDeleteResponseSerializer},
+    summary="Delete an identity",
+    responses={
+        200: IdentityDeleteResponseSerializer,
+        **errors(
+            {
+                403: "The key lacks the scope, is read-only, or is limited to files and the identity has "
+                "faces in others.",
+                404: "No identity with this uuid.",
+            },
+            write=True,
+        ),
+    },
     description="Unbinds the identity's faces, deletes it and its files; undo brings all of it back.",
+    extensions=links(**undo_change_targets("/history_id")),
 )
 
 
@@ -75,9 +115,27 @@ def identity_delete_response(request, identity_uuid):
 class IdentityUploadView(IdentityApiView):
     @extend_schema(
         operation_id="identity_upload",
+        summary="Upload an identity.json document",
         request=IdentityUploadRequestSerializer,
-        responses=IdentityUploadResponseSerializer,
-        description="Create or update by identity_uuid, in the identity.json format; metadata is replaced.",
+        responses={
+            200: IdentityUploadResponseSerializer,
+            **errors(
+                {
+                    400: "The document is malformed: identity_uuid or name missing or of the wrong form, a "
+                    "field of the wrong type, an unknown source or status, a NUL character.",
+                    409: "The identity is merged into another: its status and metadata.merged_into change "
+                    "only when that merge is undone.",
+                    413: "The metadata is over 1 MiB, or the body is over the upload limit.",
+                },
+                write=True,
+                body=True,
+            ),
+        },
+        description=(
+            "Create or update by identity_uuid, in the identity.json format; metadata is replaced. "
+            "Updating an existing identity records a history entry."
+        ),
+        extensions=links(**identity_targets("/identity_uuid")),
     )
     def post(self, request):
         identity, created = documents.identity_upload(document=request.data, actor=actor_for(request))
@@ -98,12 +156,20 @@ class IdentityProfileImageView(IdentityApiView):
 
     @extend_schema(
         operation_id="identity_profile_image_retrieve",
+        summary="Get an identity's profile image",
         responses={
-            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY),
-            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The JPEG profile image."),
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The PNG profile image."),
+            **errors(
+                {404: "No identity with this uuid, or it has no profile image."},
+                negotiates=False,
+                media_type="application/json",
+            ),
         },
     )
     def get(self, request, identity_uuid):
+        """The image's bytes with its type (image/jpeg or image/png), whatever the Accept header asks;
+        a failure is the JSON error body."""
         identity = identity_get(identity_uuid)
         path = storage.profile_image_path(identity.identity_uuid)
         if path is None:
@@ -113,8 +179,22 @@ class IdentityProfileImageView(IdentityApiView):
 
     @extend_schema(
         operation_id="identity_profile_image_upload",
+        summary="Upload an identity's profile image",
         request={"multipart/form-data": ProfileImageRequestSerializer},
-        responses=ProfileImageResponseSerializer,
+        responses={
+            200: ProfileImageResponseSerializer,
+            **errors(
+                {
+                    400: "No image field, or the image is corrupt or truncated.",
+                    404: "No identity with this uuid.",
+                    413: "The image is over MOMENTRY_PROFILE_IMAGE_MAX_BYTES or MOMENTRY_PROFILE_IMAGE_MAX_PIXELS.",
+                    415: "The body is not multipart/form-data, or the image is neither JPEG nor PNG.",
+                },
+                write=True,
+                negotiates=False,
+            ),
+        },
+        extensions=links(**undo_change_targets("/history_id")),
         description=(
             "JPEG or PNG told by the bytes (415 otherwise); 413 above MOMENTRY_PROFILE_IMAGE_MAX_BYTES "
             "or MOMENTRY_PROFILE_IMAGE_MAX_PIXELS; 400 without the image field or for a corrupt image."
@@ -155,9 +235,14 @@ def _validated(serializer_class, request):
 class IdentityBindView(IdentityApiView):
     @extend_schema(
         operation_id="identity_bind_face",
+        summary="Bind one face to an identity",
         request=FaceBindRequestSerializer,
-        responses=BindingResponseSerializer,
-        description="Bind one face, `{frame}_{index}` (or `face_{frame}` for index 0), whoever had it.",
+        responses={200: BindingResponseSerializer, **BINDING_ERRORS},
+        description=(
+            "Bind one face, `{frame}_{index}` (or `face_{frame}` for index 0), whoever had it. "
+            "Nothing changes, and nothing is recorded, when it is bound to this identity already."
+        ),
+        extensions=links(**undo_change_targets("/data/history_id")),
     )
     def post(self, request, identity_uuid):
         body = _validated(FaceBindRequestSerializer, request)
@@ -177,9 +262,11 @@ class IdentityBindView(IdentityApiView):
 class IdentityTraceBindView(IdentityApiView):
     @extend_schema(
         operation_id="identity_bind_trace",
+        summary="Bind a whole trace to an identity",
         request=TraceBindRequestSerializer,
-        responses=BindingResponseSerializer,
-        description="Bind every face of a trace with one UPDATE.",
+        responses={200: BindingResponseSerializer, **BINDING_ERRORS},
+        description="Bind every face of a trace with one UPDATE, whoever had them; one history entry.",
+        extensions=links(**undo_change_targets("/data/history_id")),
     )
     def post(self, request, identity_uuid):
         body = _validated(TraceBindRequestSerializer, request)
@@ -194,9 +281,14 @@ class IdentityTraceBindView(IdentityApiView):
 class IdentityUnbindView(IdentityApiView):
     @extend_schema(
         operation_id="identity_unbind",
+        summary="Unbind a face or a trace from an identity",
         request=UnbindRequestSerializer,
-        responses=BindingResponseSerializer,
-        description="Unbind one face or a whole trace; only faces bound to this identity are touched.",
+        responses={200: BindingResponseSerializer, **BINDING_ERRORS},
+        description=(
+            "Unbind one face (`face_id`) or a whole trace (`trace_id`), exactly one of them; only faces "
+            "bound to this identity are touched."
+        ),
+        extensions=links(**undo_change_targets("/data/history_id")),
     )
     def post(self, request, identity_uuid):
         body = _validated(UnbindRequestSerializer, request)

@@ -448,6 +448,6 @@ def test_schema_describes_every_curation_endpoint(api):
         assert operation["operationId"] == operation_id
         assert "200" in operation["responses"]
     bind_body = schema["paths"]["/api/v1/identity/{identity_uuid}/bind/trace"]["post"]["requestBody"]
-    assert bind_body["content"]["application/json"]["schema"]["$ref"].endswith("/TraceBindRequestRequest")
+    assert bind_body["content"]["application/json"]["schema"]["$ref"].endswith("/TraceBindRequest")
     image_body = schema["paths"]["/api/v1/identity/{identity_uuid}/profile-image"]["post"]["requestBody"]
     assert "multipart/form-data" in image_body["content"]

@@ -496,7 +496,7 @@ def test_schema_describes_the_merge_endpoints(api):
     for (path, method), operation_id in operations.items():
         assert schema["paths"][path][method]["operationId"] == operation_id
     components = schema["components"]["schemas"]
-    request = components["MergeIntoRequestRequest"]
+    request = components["MergeIntoRequest"]
     assert set(request["properties"]) == {"into_uuid", "keep_history"} and request["required"] == ["into_uuid"]
     history = schema["paths"]["/api/v1/identity/merge/history"]["get"]
     assert {"source_uuid", "target_uuid", "merge_id", "undone", "page", "page_size"} == {
