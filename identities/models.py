@@ -55,3 +55,25 @@ class Identity(models.Model):
     @property
     def uuid_hex(self):
         return self.identity_uuid.hex
+
+
+class FileSyncPending(models.Model):
+    """The outbox of the files on disk: an identity whose `identity.json` (and, with `profile_image`,
+    its profile image) must be rewritten from the database.
+
+    Inserted in the transaction of the change, so a commit always leaves a trace of the files it
+    owes; deleted by the writer once the files match. Rows are only ever inserted and deleted, one
+    per write and identity: concurrent writers never wait for each other's rows, and the writer
+    deletes exactly the rows it saw before reading the state it wrote, so a change committed after
+    that keeps its row.
+    """
+
+    identity_uuid = models.UUIDField(db_index=True)
+    profile_image = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.identity_uuid.hex

@@ -1,8 +1,10 @@
 """Reads of identities, shared by the API, the console, the admin and the commands."""
 from collections import defaultdict
+from itertools import groupby
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 
 from faces.models import FaceDetection
@@ -60,6 +62,36 @@ def identity_file_bindings(identity):
 
 def identity_document(identity):
     """The `identity.json` format, as on disk and from `GET /identity/:uuid/json`."""
+    return _document(identity, identity_file_bindings(identity))
+
+
+def identity_documents(identities):
+    """`{pk: identity_document(identity)}` for a batch of identities in one query (for sweeps over
+    every identity, where a query per identity would not scale): the faces counted per trace by
+    the database, in `identity_file_bindings`'s order."""
+    traces = (
+        FaceDetection.objects.filter(identity__in=[identity.pk for identity in identities])
+        .values_list("identity_id", "media_file__file_uuid", "trace_id")
+        .annotate(face_count=Count("id"))
+        .order_by("identity_id", "media_file__file_uuid", "trace_id")
+    )
+    bindings = {}
+    for identity_id, rows in groupby(traces.iterator(chunk_size=10_000), key=itemgetter(0)):
+        by_file = bindings[identity_id] = {}
+        for _, file_uuid, trace_id, face_count in rows:
+            binding = by_file.setdefault(file_uuid.hex, {"trace_ids": [], "face_count": 0})
+            binding["trace_ids"].append(trace_id)
+            binding["face_count"] += face_count
+    return {
+        identity.pk: _document(
+            identity,
+            [{"file_uuid": file_uuid, **binding} for file_uuid, binding in bindings.get(identity.pk, {}).items()],
+        )
+        for identity in identities
+    }
+
+
+def _document(identity, file_bindings):
     return {
         "version": IDENTITY_JSON_VERSION,
         "identity_uuid": identity.identity_uuid.hex,
@@ -70,7 +102,7 @@ def identity_document(identity):
         "tmdb_id": identity.tmdb_id,
         "tmdb_profile": identity.tmdb_profile or None,
         "metadata": identity.metadata,
-        "file_bindings": identity_file_bindings(identity),
+        "file_bindings": file_bindings,
     }
 
 

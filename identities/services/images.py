@@ -22,7 +22,7 @@ from momentry.core.errors import UnsupportedMediaType
 
 from .. import storage
 from ..models import Identity
-from .files import identity_files_lock, identity_sync_files_on_commit
+from .files import identity_files_lock, identity_files_owed, identity_sync_files_on_commit
 from .image_reencoding import image_too_large, reencode_profile_image
 from .rows import identity_for_update, identity_snapshot
 
@@ -68,26 +68,14 @@ def current_profile_image(identity_uuid):
     return path if recorded else storage.profile_image_path(identity_uuid)
 
 
-def write_profile_image(identity_uuid, file_name, data):
-    """Install the profile image atomically and drop the one with the other extension."""
-    storage.write_atomically(storage.identity_dir(identity_uuid) / file_name, data)
-    for extension in storage.PROFILE_EXTENSIONS:
-        if f"profile.{extension}" != file_name:
-            (storage.identity_dir(identity_uuid) / f"profile.{extension}").unlink(missing_ok=True)
-
-
-def remove_profile_images(identity_uuid):
-    """Remove the profile image, and the identity's directory once nothing is left in it."""
-    directory = storage.identity_dir(identity_uuid)
-    for extension in storage.PROFILE_EXTENSIONS:
-        (directory / f"profile.{extension}").unlink(missing_ok=True)
-    if directory.is_dir() and not any(directory.iterdir()):
-        directory.rmdir()
-
-
 def profile_image_sync_on_commit(*, identity_uuid, history_id, state):
     """Once committed, put in place the profile image that entry `history_id` recorded for `state`
-    (AFTER when the write is made or redone, BEFORE when it is undone), from the entry's stash."""
+    (AFTER when the write is made or redone, BEFORE when it is undone), from the entry's stash.
+
+    The outbox row written now makes the image owed until the identity's files are next written
+    (`files.identity_sync_files`, which heals the image from the history), so a process killed
+    before this callback has it installed at the next start or by `manage.py sync_files`."""
+    identity_files_owed(identity_uuid, profile_image=True)
     transaction.on_commit(lambda: _profile_image_sync(identity_uuid, history_id, state))
 
 
@@ -97,9 +85,9 @@ def _profile_image_sync(identity_uuid, history_id, state):
         if not applies:
             return
         if file_name is None:
-            remove_profile_images(identity_uuid)
+            storage.remove_profile_images(identity_uuid)
         else:
-            write_profile_image(identity_uuid, file_name, stash_path(history_id, state, file_name).read_bytes())
+            storage.write_profile_image(identity_uuid, file_name, stash_path(history_id, state, file_name).read_bytes())
 
 
 @dataclass(frozen=True)
