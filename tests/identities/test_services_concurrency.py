@@ -13,6 +13,7 @@ from identities.selectors import identity_document
 from identities.services import binding
 from identities.services.binding import face_bind, trace_bind
 from identities.services.editing import identity_delete
+from identities.services.image_reencoding import reencode_profile_image
 from identities.services.images import ProfileImageChange, identity_profile_image_set
 from identities.services.replay import history_undo
 from momentry.core.errors import Conflict
@@ -148,9 +149,10 @@ def test_profile_image_upload_racing_a_delete(settings, round_number):
     assert not identity_dir.exists()
     # Undoing the delete brings back the image the identity had when it was deleted.
     history_undo(history_id=delete_outcome.history.history_id, actor="key:b")
-    expected = ("profile.png", new) if isinstance(upload_outcome, ProfileImageChange) else ("profile.jpg", old)
+    uploaded = isinstance(upload_outcome, ProfileImageChange)
+    expected = ("profile.png", new, "PNG") if uploaded else ("profile.jpg", old, "JPEG")
     assert sorted(path.name for path in identity_dir.iterdir()) == sorted(["identity.json", expected[0]])
-    assert (identity_dir / expected[0]).read_bytes() == expected[1]
+    assert (identity_dir / expected[0]).read_bytes() == reencode_profile_image(expected[1], expected[2])
     assert_files_match_database(settings, identity)
 
 
