@@ -164,6 +164,7 @@ def add_error_responses(result, generator, request, public):
 
 
 def _schema_nodes(node):
+    """Every dict in a schema tree, the root included, parents before children."""
     if isinstance(node, dict):
         yield node
         for value in node.values():
@@ -293,14 +294,7 @@ def enum_varname(value):
 
 def _enum_nodes(node):
     """Every inline string enum below an operation's parameters, as the dict holding it."""
-    if isinstance(node, dict):
-        if "enum" in node and "$ref" not in node:
-            yield node
-        for value in node.values():
-            yield from _enum_nodes(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _enum_nodes(value)
+    return (found for found in _schema_nodes(node) if "enum" in found and "$ref" not in found)
 
 
 def name_enums(result, generator, request, public):
