@@ -1,6 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apikeys.permissions import file_limit_of
+
 from ..models import Identity
 from .fields import DisplayNameField, HexUuidField
 
@@ -11,6 +13,7 @@ class IdentitySerializer(serializers.ModelSerializer):
     identity_uuid = HexUuidField(read_only=True)
     display_name = DisplayNameField(source="*")
     tmdb_profile = serializers.SerializerMethodField()
+    reference_data = serializers.SerializerMethodField()
 
     class Meta:
         model = Identity
@@ -32,6 +35,19 @@ class IdentitySerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_tmdb_profile(self, identity):
         return identity.tmdb_profile or None
+
+    @extend_schema_field(serializers.JSONField())
+    def get_reference_data(self, identity):
+        """Without the file a pending person was created for when the key may not see that file."""
+        reference_data = identity.reference_data
+        request = self.context.get("request")
+        limit = file_limit_of(request) if request is not None else None
+        if limit is None or not isinstance(reference_data, dict):
+            return reference_data
+        pending_for = reference_data.get("pending_for_file")
+        if pending_for is None or pending_for in limit:
+            return reference_data
+        return {key: value for key, value in reference_data.items() if key != "pending_for_file"}
 
 
 class IdentityDetailResponseSerializer(IdentitySerializer):

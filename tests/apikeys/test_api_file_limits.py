@@ -103,6 +103,9 @@ def _build(w):
 
     make_trace(media_file=a, trace_id=30, size=1, first_frame=3000)
     pending_person_create(file_uuid=a.file_uuid, actor=SETUP, name="Pending Allowed", trace_ids=[30])
+    # Its record names the file it was created for: a key limited to `a` must not learn `b` from it.
+    make_trace(media_file=b, trace_id=30, size=1, first_frame=3000)
+    pending_person_create(file_uuid=b.file_uuid, actor=SETUP, name="Pending Other", trace_ids=[30])
 
 
 # --- the keys -----------------------------------------------------------------------------------
