@@ -1,13 +1,15 @@
 """The WSGI application, loaded by every gunicorn worker and by runserver.
 
-Before serving, each process writes the identity files a killed process still owed (the outbox of
-`identities.services.files`: empty, and one query, unless a process died between a commit and its
-file writes). `manage.py sync_files` compares everything.
+Before serving, each process sends `process_started`; the apps do their start-up work on it (the
+identities app writes the identity files a killed process still owed).
 """
 import logging
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.db import connection
+
+from momentry.core.signals import process_started
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "momentry.settings")
 application = get_wsgi_application()
@@ -15,23 +17,16 @@ application = get_wsgi_application()
 logger = logging.getLogger(__name__)
 
 
-def write_owed_identity_files():
-    """Never keeps the process from serving: a failure (no database yet, say) is logged; the next
-    start, or `manage.py sync_files`, writes the files. Closes the connection it used, so a
-    process forked after loading the application (gunicorn --preload) shares none."""
-    from django.db import connection
-
-    from identities.services.files import identity_files_sync_pending
-
+def start_serving():
+    """Never keeps the process from serving: a receiver's failure (no database yet, say) is logged.
+    Closes the connection the receivers used, so a process forked after loading the application
+    (gunicorn --preload) shares none."""
     try:
-        written = identity_files_sync_pending()
-    except Exception as exc:  # noqa: BLE001 - start-up goes on; the files are still owed
-        logger.warning("Identity files owed by a stopped process were not written at start-up: %r", exc)
-        return
+        for receiver, outcome in process_started.send_robust(sender=None):
+            if isinstance(outcome, Exception):
+                logger.warning("Start-up work %s failed; serving anyway: %r", receiver.__qualname__, outcome)
     finally:
         connection.close()
-    if written:
-        logger.info("Start-up: wrote the files a stopped process still owed (identities: %d).", written)
 
 
-write_owed_identity_files()
+start_serving()

@@ -44,7 +44,7 @@ def test_every_contract_is_kept(user_options, graph):
     checked = {
         contract.name: contract.check(copy.deepcopy(graph), verbose=False).kept for contract in contracts(user_options)
     }
-    assert len(checked) == 4
+    assert len(checked) == 5
     assert all(checked.values()), [name for name, kept in checked.items() if not kept]
 
 
@@ -71,4 +71,18 @@ def test_a_service_importing_the_http_layer_breaks_the_domain_contract(user_opti
     results = {contract.name: contract.check(broken, verbose=False).kept for contract in contracts(user_options)}
     assert [name for name, kept in results.items() if not kept] == [
         "Domain code knows no HTTP framework: services, selectors, the ledger and the core answer no request"
+    ]
+
+
+def test_the_wsgi_entry_importing_an_app_breaks_the_project_package_contract(user_options, graph):
+    """The layers allow the entry points above the apps, but `momentry` is also the core below
+    them: one such import closes a cycle of the apps as wholes (momentry -> identities -> momentry)."""
+    broken = copy.deepcopy(graph)
+    broken.add_import(
+        importer="momentry.wsgi", imported="identities.services.files", line_number=1, line_contents="import"
+    )
+    results = {contract.name: contract.check(broken, verbose=False).kept for contract in contracts(user_options)}
+    assert [name for name, kept in results.items() if not kept] == [
+        "The project package imports no app, so the apps as wholes form no cycle: entry points reach them "
+        "through URL strings and signals"
     ]

@@ -234,6 +234,15 @@ def identity_files_sync_pending(*, batch_size=100):
     return written
 
 
+def write_owed_files_at_start(sender, **kwargs):
+    """Receiver of `momentry.core.signals.process_started`: a new process first writes what a
+    killed one still owed; `manage.py sync_files` compares everything."""
+    written = identity_files_sync_pending()
+    if written:
+        logger.info("Start-up: wrote the files a stopped process still owed (identities: %d).", written)
+    return written
+
+
 @dataclass
 class FilesSyncReport:
     checked: int = 0
