@@ -59,20 +59,12 @@ def identity_json_bytes(document):
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False).encode() + b"\n"
 
 
-def write_identity_json(identity_uuid, document):
-    write_atomically(identity_json_path(identity_uuid), identity_json_bytes(document))
-
-
 def read_identity_json_bytes(identity_uuid):
     """The bytes of the identity's `identity.json`, or None when there is none."""
     try:
         return identity_json_path(identity_uuid).read_bytes()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-
-
-def remove_identity_json(identity_uuid):
-    identity_json_path(identity_uuid).unlink(missing_ok=True)
 
 
 def write_profile_image(identity_uuid, file_name, data):

@@ -187,11 +187,6 @@ def _owed_rows_take(identity_uuids):
         return [(field.to_python(identity_uuid), bool(owes_image)) for identity_uuid, owes_image in cursor.fetchall()]
 
 
-def identity_sync_file(*, identity_uuid):
-    """`identity_sync_files` for one identity; its `FilesDiff`."""
-    return identity_sync_files(identity_uuid)[identity_uuid]
-
-
 def identity_sync_files_on_commit(*identity_uuids):
     """Owe the identities' files in the surrounding transaction (the outbox), and write them once
     it has committed."""

@@ -148,6 +148,12 @@ def errors(described, *, write=False, body=False, negotiates=True, media_type=No
     }
 
 
+def _operations(result):
+    """Every operation of the schema's paths."""
+    for operations in result.get("paths", {}).values():
+        yield from operations.values()
+
+
 def add_error_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook: the one error body as a component, and as the `default`
     of every operation (any failure not listed, a 500 say), so generated clients get a type for
@@ -155,11 +161,10 @@ def add_error_responses(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     error = {
         "description": "Any failure: the status tells which; the body is always this.",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "content": {"application/json": {"schema": ERROR_REF}},
     }
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            operation["responses"].setdefault("default", error)
+    for operation in _operations(result):
+        operation["responses"].setdefault("default", error)
     return result
 
 
@@ -190,11 +195,10 @@ def links(**targets):
 def attach_links(result, generator, request, public):
     """drf-spectacular postprocessing hook: the links an operation declared (`links`) go to its 200
     response, so clients and schemathesis's stateful tests know which response feeds which call."""
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            declared = operation.pop("x-links", None)
-            if declared:
-                operation["responses"]["200"]["links"] = declared
+    for operation in _operations(result):
+        declared = operation.pop("x-links", None)
+        if declared:
+            operation["responses"]["200"]["links"] = declared
     return result
 
 
@@ -203,11 +207,10 @@ def empty_optional_queries(result, generator, request, public):
     an HTML form sends it) is read as not given, by every view (`int_param` and `bool_param`
     defaults, `uuid_from_body`, the FilterSet's filters, `or None`), so the schema says
     `allowEmptyValue`; a required one (`q` of the searches) refuses it."""
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            for parameter in operation.get("parameters", []):
-                if parameter["in"] == "query" and not parameter.get("required"):
-                    parameter["allowEmptyValue"] = True
+    for operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
     return result
 
 
@@ -305,17 +308,16 @@ def name_enums(result, generator, request, public):
     not three; each named component gets `x-enum-varnames`."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     named = _named_enums()
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            for node in list(_enum_nodes(operation.get("parameters", []))):
-                match = named.get(frozenset(node["enum"]))
-                if match is None:
-                    continue
-                name, values, varnames = match
-                schemas.setdefault(name, {"enum": values, "type": "string"})
-                for key in ("enum", "type"):
-                    node.pop(key, None)
-                node["$ref"] = f"#/components/schemas/{name}"
+    for operation in _operations(result):
+        for node in list(_enum_nodes(operation.get("parameters", []))):
+            match = named.get(frozenset(node["enum"]))
+            if match is None:
+                continue
+            name, values, varnames = match
+            schemas.setdefault(name, {"enum": values, "type": "string"})
+            for key in ("enum", "type"):
+                node.pop(key, None)
+            node["$ref"] = f"#/components/schemas/{name}"
     for name, values, varnames in named.values():
         if name in schemas and schemas[name].get("enum") == values:
             schemas[name]["x-enum-varnames"] = varnames
