@@ -7,6 +7,7 @@ from faces.keys import face_id
 from history.models import HistoryAction, IdentityHistory
 
 from .fields import HexUuidField
+from .file_limits import visible_file_rows
 
 SNAPSHOT_DATETIME_FIELDS = ("created_at", "updated_at")
 
@@ -29,10 +30,15 @@ class SnapshotSchemaSerializer(serializers.Serializer):
 @extend_schema_field(SnapshotSchemaSerializer)
 class SnapshotField(serializers.Field):
     """A snapshot as every other response writes things: faces as `{frame_number}_{index}` face ids
-    (stored as `[frame, index]` pairs, which the replay reads) and datetimes in UTC with `Z`."""
+    (stored as `[frame, index]` pairs, which the replay reads) and datetimes in UTC with `Z`; for a
+    key limited to some files, only the faces of those files."""
 
     def to_representation(self, snapshot):
         shown = dict(snapshot)
+        groups = snapshot.get("faces", [])
+        request = self.context.get("request")
+        if request is not None:
+            groups = visible_file_rows(request, groups)
         identity = snapshot.get("identity")
         if identity is not None:
             datetimes = {name: self._datetime(identity.get(name)) for name in SNAPSHOT_DATETIME_FIELDS}
@@ -43,7 +49,7 @@ class SnapshotField(serializers.Field):
                 "identity_uuid": group["identity_uuid"],
                 "face_ids": [face_id(frame_number, index) for frame_number, index in group["keys"]],
             }
-            for group in snapshot.get("faces", [])
+            for group in groups
         ]
         return shown
 

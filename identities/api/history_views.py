@@ -9,9 +9,9 @@ from momentry.api.views import IdentityApiView, page_parameters
 
 from ..selectors import identity_history
 from ..services.replay import history_redo, history_undo
-from .file_limits import ensure_history_replay_allowed, visible_file_rows
-from .links import redo_change_targets, undo_change_targets
+from .file_limits import ensure_history_replay_allowed
 from .history_serializers import HistoryEntrySerializer, HistoryListResponseSerializer, HistoryReplayResponseSerializer
+from .links import redo_change_targets, undo_change_targets
 
 HISTORY_DEFAULT_PAGE_SIZE = 20
 REPLAY_ERRORS = errors(
@@ -47,10 +47,6 @@ class IdentityHistoryView(IdentityApiView):
     def get(self, request, identity_uuid):
         parsed, entries = identity_history(identity_uuid)
         page = paginate(entries, request.query_params, default_size=HISTORY_DEFAULT_PAGE_SIZE)
-        history = HistoryEntrySerializer(page.items, many=True).data
-        for entry in history:  # a key limited to some files sees the faces of those files only
-            for snapshot in (entry["before_snapshot"], entry["after_snapshot"]):
-                snapshot["faces"] = visible_file_rows(request, snapshot["faces"])
         return Response(
             {
                 "success": True,
@@ -58,7 +54,7 @@ class IdentityHistoryView(IdentityApiView):
                 "total": page.total,
                 "page": page.page,
                 "page_size": page.page_size,
-                "history": history,
+                "history": HistoryEntrySerializer(page.items, many=True, context=self.serializer_context()).data,
             }
         )
 

@@ -10,8 +10,8 @@ from momentry.api.schema import UUID_PATTERN, errors, links
 from momentry.api.views import IdentityApiView, page_parameters
 
 from ..services import merging
-from .links import redo_merge_targets, undo_merge_targets
 from .file_limits import ensure_identity_faces_allowed, ensure_merge_replay_allowed
+from .links import redo_merge_targets, undo_merge_targets
 from .merge_serializers import (
     MergeHistoryResponseSerializer,
     MergeIntoRequestSerializer,

@@ -17,8 +17,8 @@ from momentry.api.views import IdentityApiView
 from .. import storage
 from ..selectors import identity_get
 from ..services import binding, documents, editing, images
-from .links import identity_targets, undo_change_targets
 from .file_limits import ensure_identity_faces_allowed
+from .links import identity_targets, undo_change_targets
 from .write_serializers import (
     BindingResponseSerializer,
     FaceBindRequestSerializer,
