@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 
 from .keys import face_id
 
@@ -80,3 +80,50 @@ class Chunk(models.Model):
             # finds the chunks overlapping a trace (faces.selectors).
             models.Index(F("media_file"), F("end_time") - F("start_time"), name="chunk_duration_idx"),
         ]
+
+
+class TraceSegment(models.Model):
+    """The faces of one trace bound to one identity, or to none: one row per (file, trace, owner).
+
+    The faces are the truth; segments are what reads of traces, chunks and files scan instead of
+    every face of an identity (100k faces are 2,000 segments). Each write that moves faces rebuilds
+    the segments of the traces it touched in its own transaction (`faces.segments`), and
+    `manage.py check_traces` compares them with the faces. A segment also carries its whole
+    trace's figures (`trace_*`), which the API reports for any trace an identity appears in.
+    """
+
+    media_file = models.ForeignKey(MediaFile, on_delete=models.CASCADE, related_name="segments", db_index=False)
+    trace_id = models.IntegerField()
+    # No cascade and no SET_NULL: an identity is deleted only after its faces moved, and the
+    # database refuses (at commit) a delete that left a segment naming it.
+    identity = models.ForeignKey(
+        "identities.Identity", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+", db_index=False
+    )
+    face_count = models.IntegerField()
+    frame_count = models.IntegerField()
+    first_frame = models.IntegerField()
+    last_frame = models.IntegerField()
+    avg_confidence = models.FloatField()
+    embedding_count = models.IntegerField()
+    # The face a crop or a suggestion shows first: highest confidence × bbox area.
+    best_frame = models.IntegerField()
+    best_index = models.SmallIntegerField()
+    trace_face_count = models.IntegerField()
+    trace_frame_count = models.IntegerField()
+    trace_first_frame = models.IntegerField()
+    trace_last_frame = models.IntegerField()
+    trace_avg_confidence = models.FloatField()
+
+    class Meta:
+        ordering = ["media_file_id", "trace_first_frame", "trace_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity", "media_file", "trace_id"],
+                condition=Q(identity__isnull=False),
+                name="segment_unique_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["media_file", "trace_id"], condition=Q(identity__isnull=True), name="segment_unique_unbound"
+            ),
+        ]
+        indexes = [models.Index(fields=["media_file", "trace_first_frame", "trace_id"], name="segment_file_idx")]

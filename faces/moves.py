@@ -2,7 +2,8 @@
 
 Every write that re-points faces (bind, unbind, merge, undo and redo) goes through here: faces are
 locked in key order (the order every writer uses), moved with one UPDATE whatever their number,
-and reported by key. Many faces travel as one JSON parameter, read by the one SQL shape per
+and reported by key, and the segments of the traces they belong to are rebuilt in the same
+transaction (`faces.segments`). Many faces travel as one JSON parameter, read by the one SQL shape per
 database that `_json_rows` chooses.
 """
 import json
@@ -15,6 +16,7 @@ from momentry.core.parsing import parse_uuid
 
 from .keys import face_id, runs_decode, runs_encode
 from .models import FaceDetection, MediaFile, identity_model
+from .segments import segments_rebuild
 
 _CURRENT_OWNER = object()
 
@@ -43,8 +45,15 @@ _MOVE_COLUMNS = [
     ("to_id", "bigint"),
 ]
 _NULL_SAFE_EQUALS = {"postgresql": "IS NOT DISTINCT FROM", "sqlite": "IS"}
-_RETURNING = 'RETURNING media_file_id, frame_number, "index"'
+_RETURNING = 'RETURNING media_file_id, frame_number, "index", trace_id'
 _SAME_FACE = 'f.media_file_id = m.file_id AND f.frame_number = m.frame AND f."index" = m.idx'
+
+
+def _moved(cursor):
+    """The keys of the faces an UPDATE ... RETURNING moved, once their traces' segments are rebuilt."""
+    rows = cursor.fetchall()
+    segments_rebuild({(file_id, trace_id) for file_id, _, _, trace_id in rows})
+    return [row[:3] for row in rows]
 
 
 def locked_face_rows(faces):
@@ -72,7 +81,7 @@ def faces_move_locked(rows, *, to_id):
         WHERE {_SAME_FACE} {_RETURNING}"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [to_id, json.dumps([list(row[:3]) for row in rows])])
-        return cursor.fetchall()
+        return _moved(cursor)
 
 
 def faces_locked_owners(keys):
@@ -136,12 +145,13 @@ def face_keys_in_ranges(ranges):
 
 
 def faces_move_all(*, from_id, to_id):
-    """Re-point every face of one identity with one UPDATE; returns the keys of the faces moved."""
+    """Re-point every face of one identity with one UPDATE (to None: unbind them); returns the keys
+    of the faces moved."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_faces_table()} SET identity_id = %s WHERE identity_id = %s {_RETURNING}", [to_id, from_id]
         )
-        return cursor.fetchall()
+        return _moved(cursor)
 
 
 def faces_move_ranges(ranges, *, from_id, to_id):
@@ -156,7 +166,7 @@ def faces_move_ranges(ranges, *, from_id, to_id):
         {_RETURNING}"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [to_id, json.dumps(ranges), from_id])
-        return cursor.fetchall()
+        return _moved(cursor)
 
 
 def faces_move_each(moves):
@@ -169,10 +179,11 @@ def faces_move_each(moves):
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {_faces_table()} AS f SET identity_id = m.to_id FROM ({rows}) AS m
-                WHERE {_SAME_FACE} AND f.identity_id {_NULL_SAFE_EQUALS[connection.vendor]} m.from_id""",
+                WHERE {_SAME_FACE} AND f.identity_id {_NULL_SAFE_EQUALS[connection.vendor]} m.from_id
+                {_RETURNING}""",
             [json.dumps(moves)],
         )
-        return cursor.rowcount
+        return len(_moved(cursor))
 
 
 def faces_described(keys):

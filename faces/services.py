@@ -16,6 +16,7 @@ from momentry.core.locking import lock_in_key_order
 from momentry.core.parsing import INT16_MAX, INT32_RANGE, parse_uuid
 
 from .models import Chunk, FaceDetection, MediaFile, identity_model
+from .segments import segments_rebuild_file
 from .signals import face_owners_changed
 
 FACE_BATCH_SIZE = 5000
@@ -306,6 +307,7 @@ def _media_file_write(clean, *, replace):
         )
     FaceDetection.objects.bulk_create(faces, batch_size=FACE_BATCH_SIZE)
     Chunk.objects.bulk_create([Chunk(media_file=media_file, **chunk) for chunk in clean.chunks], batch_size=CHUNK_BATCH_SIZE)
+    segments_rebuild_file(media_file.pk)
 
     face_owners_changed.send(sender=FaceDetection, identity_uuids=sorted(locked_identities))
     bindings_kept = sum(1 for face in clean.faces if face.key in previous_bindings)

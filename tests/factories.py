@@ -11,6 +11,7 @@ from PIL import Image
 from apikeys.models import ApiKey
 from apikeys.services import api_key_create
 from faces.models import Chunk, FaceDetection, MediaFile
+from faces.segments import segments_rebuild
 from history.models import HistoryAction, IdentityHistory
 from identities.models import Identity
 
@@ -67,6 +68,13 @@ class FaceFactory(DjangoModelFactory):
     confidence = 0.9
     trace_id = 1
     identity = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """A face arrives as an ingest writes it: with its trace's segments rebuilt beside it."""
+        face = super()._create(model_class, *args, **kwargs)
+        segments_rebuild({(face.media_file_id, face.trace_id)})
+        return face
 
 
 class ChunkFactory(DjangoModelFactory):

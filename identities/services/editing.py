@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from faces.models import FaceDetection
-from faces.moves import face_groups, locked_face_rows
+from faces.moves import face_groups, faces_move_all, locked_face_rows
 from history.models import HistoryAction
 from history.recording import AFTER, BEFORE, discard_stash_on_failure, history_record, stash_profile_image
 
@@ -104,13 +104,12 @@ def identity_delete(*, identity_uuid, actor):
     with transaction.atomic(durable=True), discard_stash_on_failure(history_id):
         identity = identity_for_update(identity_uuid)
         identity_uuid = identity.identity_uuid
-        bound_faces = FaceDetection.objects.filter(identity=identity)
-        rows = locked_face_rows(bound_faces)
+        rows = locked_face_rows(FaceDetection.objects.filter(identity=identity))
         profile = current_profile_image(identity_uuid)
         profile_name = stash_profile_image(history_id, BEFORE, source=profile) if profile else None
         before = identity_snapshot(identity, faces=face_groups(rows), profile_image=profile_name)
         after = identity_snapshot(None, faces=face_groups(rows, owner=None), profile_image=None)
-        faces_unbound = bound_faces.update(identity=None)
+        faces_unbound = len(faces_move_all(from_id=identity.pk, to_id=None))
         name = identity.name
         identity.delete()
         entry = history_record(

@@ -1,0 +1,141 @@
+"""Trace segments rebuilt from the faces, for the traces a write touched and nothing else.
+
+Every write that moves, adds or removes faces calls `segments_rebuild` with the `(media_file_id,
+trace_id)` of the traces it touched, inside its transaction: one DELETE and one INSERT ... SELECT
+over those traces' faces (the `face_trace_idx` index), whatever their number. `segments_differences`
+recomputes the same rows for whole files and lists where the table disagrees (`check_traces`).
+"""
+import json
+
+from django.db import connection
+
+from .models import FaceDetection, TraceSegment
+
+FACE_TABLE = FaceDetection._meta.db_table
+SEGMENT_TABLE = TraceSegment._meta.db_table
+
+SEGMENT_COLUMNS = [
+    "media_file_id",
+    "trace_id",
+    "identity_id",
+    "face_count",
+    "frame_count",
+    "first_frame",
+    "last_frame",
+    "avg_confidence",
+    "embedding_count",
+    "best_frame",
+    "best_index",
+    "trace_face_count",
+    "trace_frame_count",
+    "trace_first_frame",
+    "trace_last_frame",
+    "trace_avg_confidence",
+]
+
+
+def _bbox_area():
+    if connection.vendor == "postgresql":
+        width = "((f.bbox->>2)::float - (f.bbox->>0)::float)"
+        height = "((f.bbox->>3)::float - (f.bbox->>1)::float)"
+    else:
+        width = "(json_extract(f.bbox, '$[2]') - json_extract(f.bbox, '$[0]'))"
+        height = "(json_extract(f.bbox, '$[3]') - json_extract(f.bbox, '$[1]'))"
+    return f"{width} * {height}"
+
+
+def _traces_of_parameter():
+    """The touched traces as a relation `touched(file_id, trace_id)` over one JSON parameter."""
+    if connection.vendor == "postgresql":
+        return "SELECT (e->>0)::bigint AS file_id, (e->>1)::integer AS trace_id FROM jsonb_array_elements(%s::jsonb) e"
+    return "SELECT json_extract(e.value, '$[0]') AS file_id, json_extract(e.value, '$[1]') AS trace_id FROM json_each(%s) e"
+
+
+def _segments_select(faces_from):
+    """The segment rows of the faces `faces_from` yields (as `f`), in SEGMENT_COLUMNS order."""
+    return f"""
+        WITH picked AS (
+            SELECT f.media_file_id, f.trace_id, f.identity_id, f.frame_number, f."index", f.confidence,
+                   f.embedding IS NOT NULL AS has_embedding,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY f.media_file_id, f.trace_id, f.identity_id
+                       ORDER BY f.confidence * {_bbox_area()} DESC, f.frame_number, f."index"
+                   ) AS rank_in_segment
+            FROM {faces_from}
+        ),
+        segments AS (
+            SELECT media_file_id, trace_id, identity_id,
+                   COUNT(*) AS face_count, COUNT(DISTINCT frame_number) AS frame_count,
+                   MIN(frame_number) AS first_frame, MAX(frame_number) AS last_frame,
+                   AVG(confidence) AS avg_confidence,
+                   SUM(CASE WHEN has_embedding THEN 1 ELSE 0 END) AS embedding_count
+            FROM picked GROUP BY media_file_id, trace_id, identity_id
+        ),
+        traces AS (
+            SELECT media_file_id, trace_id,
+                   COUNT(*) AS face_count, COUNT(DISTINCT frame_number) AS frame_count,
+                   MIN(frame_number) AS first_frame, MAX(frame_number) AS last_frame,
+                   AVG(confidence) AS avg_confidence
+            FROM picked GROUP BY media_file_id, trace_id
+        )
+        SELECT s.media_file_id, s.trace_id, s.identity_id, s.face_count, s.frame_count, s.first_frame,
+               s.last_frame, s.avg_confidence, s.embedding_count, b.frame_number, b."index",
+               t.face_count, t.frame_count, t.first_frame, t.last_frame, t.avg_confidence
+        FROM segments s
+        JOIN traces t ON t.media_file_id = s.media_file_id AND t.trace_id = s.trace_id
+        JOIN picked b ON b.media_file_id = s.media_file_id AND b.trace_id = s.trace_id
+             AND b.rank_in_segment = 1
+             AND (b.identity_id = s.identity_id OR (b.identity_id IS NULL AND s.identity_id IS NULL))"""
+
+
+_FILE_FACES = f"{FACE_TABLE} f WHERE f.media_file_id = %s"
+
+
+def _execute(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def segments_rebuild(trace_keys):
+    """Rebuild the segments of the traces `{(media_file_id, trace_id), ...}` from their faces."""
+    trace_keys = sorted(set(trace_keys))
+    if not trace_keys:
+        return
+    touched = json.dumps([list(key) for key in trace_keys])
+    traces_of = _traces_of_parameter()
+    _execute(f"DELETE FROM {SEGMENT_TABLE} WHERE (media_file_id, trace_id) IN ({traces_of})", [touched])
+    # A join driven by the touched traces, so each is one range of `face_trace_idx` however
+    # few the planner guesses them to be.
+    faces_from = f"({traces_of}) AS t JOIN {FACE_TABLE} f ON f.media_file_id = t.file_id AND f.trace_id = t.trace_id"
+    _execute(f"INSERT INTO {SEGMENT_TABLE} ({', '.join(SEGMENT_COLUMNS)}) {_segments_select(faces_from)}", [touched])
+
+
+def segments_rebuild_file(media_file_id):
+    """Rebuild every segment of one file (after an ingest wrote or replaced its faces)."""
+    _execute(f"DELETE FROM {SEGMENT_TABLE} WHERE media_file_id = %s", [media_file_id])
+    _execute(
+        f"INSERT INTO {SEGMENT_TABLE} ({', '.join(SEGMENT_COLUMNS)}) {_segments_select(_FILE_FACES)}",
+        [media_file_id],
+    )
+
+
+def segments_differences(media_file_id):
+    """`(missing, unexpected)`: the segment rows of one file the faces call for and the table lacks,
+    and those the table has that the faces do not call for (floats compared to 9 places)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_segments_select(_FILE_FACES), [media_file_id])
+        expected = {_comparable(row) for row in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT {', '.join(SEGMENT_COLUMNS)} FROM {SEGMENT_TABLE} WHERE media_file_id = %s", [media_file_id]
+        )
+        stored = {_comparable(row) for row in cursor.fetchall()}
+    return sorted(expected - stored, key=_row_order), sorted(stored - expected, key=_row_order)
+
+
+def _comparable(row):
+    return tuple(round(value, 9) if isinstance(value, float) else value for value in row)
+
+
+def _row_order(row):
+    return (row[0], row[1], row[2] is not None, row[2] or 0)
