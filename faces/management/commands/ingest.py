@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from faces.management.progress import ProgressBar
 from faces.services import media_file_ingest
+from faces.statistics import planner_statistics_refresh
 from momentry.core.errors import Conflict, error_message
 
 
@@ -62,6 +63,8 @@ class Command(BaseCommand):
                 chunks += result.chunks
             progress.advance(path.name)
         progress.finish()
+        if ingested:
+            planner_statistics_refresh()
         for path, reason in refused:
             self.stderr.write(f"Refused {path}: {reason}")
         self.stdout.write(

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from faces.management.progress import ProgressBar
 from faces.models import Chunk, FaceDetection, MediaFile
 from faces.services import media_file_ingest
+from faces.statistics import planner_statistics_refresh
 from identities.demo.catalogue import FILMS
 from identities.demo.library import DEFAULT_SEED, build_demo_library
 from identities.demo.naming import film_file_name, film_uuid, selected_films
@@ -99,6 +100,7 @@ class Command(BaseCommand):
             media_file_ingest(document=document, replace=replace)
             progress.advance(film.title)
         progress.finish()
+        planner_statistics_refresh()
 
         self.stdout.write(
             f"Demo library loaded in {time.monotonic() - started:.1f}s: {self._summary(file_uuids)}; "
