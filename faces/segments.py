@@ -97,11 +97,30 @@ def _execute(sql, params):
         return cursor.rowcount
 
 
+# The first key of the two-key advisory locks that serialise segment rebuilds per file (a key
+# space of its own: one-key advisory locks never collide with two-key ones).
+SEGMENT_LOCK_CLASS = 0x5E6
+
+_LOCK_FILES = """
+    SELECT pg_advisory_xact_lock(%s, file_id)
+    FROM (SELECT DISTINCT (e::text)::integer AS file_id FROM jsonb_array_elements(%s::jsonb) e ORDER BY 1) AS files"""
+
+
+def _lock_files(file_ids):
+    """Two writers that moved different faces of one trace must not rebuild its segments from two
+    snapshots: on PostgreSQL each waits, per file and in id order, for the other's commit, and
+    then reads the faces as committed (each statement has a fresh snapshot). SQLite has one writer.
+    """
+    if connection.vendor == "postgresql":
+        _execute(_LOCK_FILES, [SEGMENT_LOCK_CLASS, json.dumps(sorted(file_ids))])
+
+
 def segments_rebuild(trace_keys):
     """Rebuild the segments of the traces `{(media_file_id, trace_id), ...}` from their faces."""
     trace_keys = sorted(set(trace_keys))
     if not trace_keys:
         return
+    _lock_files({file_id for file_id, _ in trace_keys})
     touched = json.dumps([list(key) for key in trace_keys])
     traces_of = _traces_of_parameter()
     _execute(f"DELETE FROM {SEGMENT_TABLE} WHERE (media_file_id, trace_id) IN ({traces_of})", [touched])
@@ -113,6 +132,7 @@ def segments_rebuild(trace_keys):
 
 def segments_rebuild_file(media_file_id):
     """Rebuild every segment of one file (after an ingest wrote or replaced its faces)."""
+    _lock_files([media_file_id])
     _execute(f"DELETE FROM {SEGMENT_TABLE} WHERE media_file_id = %s", [media_file_id])
     _execute(
         f"INSERT INTO {SEGMENT_TABLE} ({', '.join(SEGMENT_COLUMNS)}) {_segments_select(_FILE_FACES)}",

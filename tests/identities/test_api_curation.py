@@ -341,7 +341,7 @@ def test_bind_trace_is_one_update_whatever_the_number_of_faces(api, django_asser
     media_file = MediaFileFactory()
     for size, trace_id in ((2, 1), (60, 2)):
         make_trace(media_file=media_file, trace_id=trace_id, size=size, first_frame=trace_id * 1000)
-        with django_assert_max_num_queries(22):
+        with django_assert_max_num_queries(23):
             response = api.post(
                 f"/api/v1/identity/{target.identity_uuid}/bind/trace",
                 {"file_uuid": media_file.file_uuid.hex, "trace_id": trace_id},

@@ -265,7 +265,7 @@ def test_undo_and_redo_are_one_statement_for_the_faces(api, django_assert_max_nu
     for size, trace_id in ((2, 1), (80, 2)):
         make_trace(media_file=media_file, trace_id=trace_id, size=size, first_frame=trace_id * 1000)
         history_id = bind_trace(api, identity, media_file, trace_id)
-        with django_assert_max_num_queries(20):
+        with django_assert_max_num_queries(21):
             assert undo(api, history_id).json()["data"]["faces_moved"] == size
-        with django_assert_max_num_queries(20):
+        with django_assert_max_num_queries(21):
             assert redo(api, history_id).json()["data"]["faces_moved"] == size

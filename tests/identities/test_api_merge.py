@@ -479,9 +479,9 @@ def test_merge_and_undo_take_the_same_statements_whatever_the_number_of_faces(
     source, target = StrangerFactory(), IdentityFactory()
     for trace_id in range(face_count // 3):
         make_trace(media_file=film, trace_id=trace_id, size=3, identity=source, first_frame=trace_id * 10)
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(29):
         merge_id = merge(api, source, target).json()["data"]["merge_id"]
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(29):
         assert undo(api, merge_id).json()["data"]["faces_reverted"] == face_count
 
 
