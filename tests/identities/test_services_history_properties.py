@@ -2,14 +2,16 @@
 
 Hypothesis runs sequences of PATCH, bind, bind/trace, unbind, delete, upload, merge, merge undo and
 redo, and history undo and redo on a small library. After each step: every identity.json on disk
-is the database's document (a face is listed by exactly its owner), every standing merge's source
-is `merged` into its target, and a refused write changed nothing. At the end, undoing everything
-in stack order (newest first: merges through their own undo) returns the starting state exactly.
+is the database's document (a face is listed by exactly its owner), the trace segments are what
+the faces say (check_traces), every standing merge's source is `merged` into its target, and a
+refused write changed nothing. At the end, undoing everything in stack order (newest first: merges
+through their own undo) returns the starting state exactly.
 A merge's undo may come out of stack order (the spec keeps what was done by hand since); the
 invariants hold then too, but a sequence with one is not unwound: the faces it could not take
 back have left the history's reach, as the merge undo reports (`faces_not_reverted`).
 `MOMENTRY_PROPERTY_EXAMPLES` sets the number of sequences (CI runs the default).
 """
+import io
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ import shutil
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.http import Http404
 from hypothesis import HealthCheck, given, note
 from hypothesis import settings as hypothesis_settings
@@ -92,6 +95,7 @@ def merges():
 
 
 def check_invariants():
+    call_command("check_traces", "--check", stdout=io.StringIO(), stderr=io.StringIO())
     output = settings.MOMENTRY_OUTPUT_DIR / "identities"
     on_disk = {path.parent.name for path in output.glob("*/identity.json")} if output.exists() else set()
     live = {identity.identity_uuid.hex: identity for identity in Identity.objects.all()}
