@@ -75,9 +75,11 @@ class Chunk(models.Model):
             models.UniqueConstraint(fields=["media_file", "chunk_id"], name="chunk_unique_per_file"),
         ]
         indexes = [
-            models.Index(fields=["media_file", "start_time"], name="chunk_time_idx"),
+            # end_time in the key: the chunk reads (faces.selectors.sql) count the chunks overlapping
+            # a span by one range of this index, testing end_time without visiting the table.
+            models.Index(fields=["media_file", "start_time", "end_time"], name="chunk_time_idx"),
             # The longest chunk of a file in one index step: it bounds the time-range scan that
-            # finds the chunks overlapping a trace (faces.selectors).
+            # finds the chunks overlapping a span (faces.selectors).
             models.Index(F("media_file"), F("end_time") - F("start_time"), name="chunk_duration_idx"),
         ]
 

@@ -4,10 +4,10 @@ from itertools import groupby
 from operator import itemgetter
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
-from faces.models import FaceDetection
+from faces.models import TraceSegment
 from history.selectors import history_entries
 from momentry.core.parsing import uuid_from_path
 
@@ -45,19 +45,8 @@ def display_name(identity, locale):
 
 
 def identity_file_bindings(identity):
-    """Per file, the traces and the number of faces bound to the identity (one query)."""
-    rows = (
-        FaceDetection.objects.filter(identity=identity)
-        .values_list("media_file__file_uuid", "trace_id")
-        .order_by("media_file__file_uuid", "trace_id")
-    )
-    bindings = defaultdict(lambda: {"trace_ids": [], "face_count": 0})
-    for file_uuid, trace_id in rows.iterator(chunk_size=10_000):
-        binding = bindings[file_uuid.hex]
-        if not binding["trace_ids"] or binding["trace_ids"][-1] != trace_id:
-            binding["trace_ids"].append(trace_id)
-        binding["face_count"] += 1
-    return [{"file_uuid": file_uuid, **binding} for file_uuid, binding in bindings.items()]
+    """Per file, the traces and the number of faces bound to the identity: its segments (one query)."""
+    return identity_documents([identity])[identity.pk]["file_bindings"]
 
 
 def identity_document(identity):
@@ -67,16 +56,15 @@ def identity_document(identity):
 
 def identity_documents(identities):
     """`{pk: identity_document(identity)}` for a batch of identities in one query (for sweeps over
-    every identity, where a query per identity would not scale): the faces counted per trace by
-    the database, in `identity_file_bindings`'s order."""
-    traces = (
-        FaceDetection.objects.filter(identity__in=[identity.pk for identity in identities])
-        .values_list("identity_id", "media_file__file_uuid", "trace_id")
-        .annotate(face_count=Count("id"))
+    every identity, where a query per identity would not scale): one segment per bound trace, with
+    its bound faces counted, by file uuid and trace id."""
+    segments = (
+        TraceSegment.objects.filter(identity__in=[identity.pk for identity in identities])
+        .values_list("identity_id", "media_file__file_uuid", "trace_id", "face_count")
         .order_by("identity_id", "media_file__file_uuid", "trace_id")
     )
     bindings = {}
-    for identity_id, rows in groupby(traces.iterator(chunk_size=10_000), key=itemgetter(0)):
+    for identity_id, rows in groupby(segments.iterator(chunk_size=10_000), key=itemgetter(0)):
         by_file = bindings[identity_id] = {}
         for _, file_uuid, trace_id, face_count in rows:
             binding = by_file.setdefault(file_uuid.hex, {"trace_ids": [], "face_count": 0})
@@ -138,9 +126,10 @@ def pending_persons_for_file(media_file):
     """The pending persons of a file, oldest first, each with the trace ids of that file bound to it.
 
     A pending person (status pending, source manual) belongs to the file it was created for
-    (`reference_data.pending_for_file`) and to any file where a face is bound to it. Two queries.
+    (`reference_data.pending_for_file`) and to any file where a face is bound to it, i.e. where it
+    has a segment. Two queries.
     """
-    has_faces_in_file = Exists(FaceDetection.objects.filter(identity=OuterRef("pk"), media_file=media_file))
+    has_faces_in_file = Exists(TraceSegment.objects.filter(identity=OuterRef("pk"), media_file=media_file))
     persons = list(
         Identity.objects.filter(status=IdentityStatus.PENDING, source=IdentitySource.MANUAL)
         .filter(Q(reference_data__pending_for_file=media_file.file_uuid.hex) | Q(has_faces_in_file))
@@ -148,9 +137,8 @@ def pending_persons_for_file(media_file):
     )
     trace_ids = defaultdict(list)
     bound = (
-        FaceDetection.objects.filter(media_file=media_file, identity__in=[person.pk for person in persons])
+        TraceSegment.objects.filter(media_file=media_file, identity__in=[person.pk for person in persons])
         .values_list("identity_id", "trace_id")
-        .distinct()
         .order_by("identity_id", "trace_id")
     )
     for identity_id, trace_id in bound:

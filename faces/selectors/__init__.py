@@ -5,10 +5,12 @@ at least one of its faces is bound to it (contract.md). Trace rows and trace spa
 the whole trace, not only its bound faces, and the chunks of an identity are the chunks of the
 same file whose `[start_time, end_time]` overlaps such a trace's `[first_sec, last_sec]`.
 
-Trace and chunk reads are set-based SQL (the ORM cannot join on a time range): the bound traces
-come from the `face_identity_idx` index, the trace statistics from `face_trace_idx`, and the
-overlapping chunks from a range scan of `chunk_time_idx` per trace span. Every function issues a
-fixed number of queries whatever the page size.
+Everything but the faces themselves is read from the trace segments (`TraceSegment`, one row per
+file, trace and owner, with the whole trace's figures on each), so the cost follows the traces an
+answer covers, not their faces: an identity's segments come from `segment_unique_owner`, a file's
+from `segment_file_idx`, and the overlapping chunks from a range scan of `chunk_time_idx` per
+island of overlapping spans (`sql.py`). Every function issues a fixed number of queries whatever
+the page size.
 """
 from .chunks import ChunkPage, IdentityChunkRow, identity_chunk_page, identity_chunk_rows
 from .files import (

@@ -1,9 +1,10 @@
 """Reads of media files and of the faces bound to an identity."""
-from django.db.models import Avg, Count, IntegerField, Max, Min, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from ..models import Chunk, FaceDetection, MediaFile
+from ..models import Chunk, FaceDetection, MediaFile, TraceSegment
+from .sql import MEDIA_FILE_TABLE, SEGMENT_TABLE, fetch, segments_where
 
 
 def frame_seconds(frame_number, fps):
@@ -35,42 +36,50 @@ def _bound_faces(identity, media_files):
     return faces if media_files is None else faces.filter(media_file__in=media_files)
 
 
+def _segments(identity, media_files):
+    """The identity's trace segments, within `media_files` (a MediaFile queryset) unless None."""
+    segments = TraceSegment.objects.filter(identity=identity)
+    return segments if media_files is None else segments.filter(media_file__in=media_files)
+
+
 def identity_bound_file_uuids(identity):
     """The uuids of the files where faces are bound to the identity (one query)."""
-    return set(
-        FaceDetection.objects.filter(identity=identity)
-        .order_by()
-        .values_list("media_file__file_uuid", flat=True)
-        .distinct()
-    )
+    segments = TraceSegment.objects.filter(identity=identity)
+    return set(segments.order_by().values_list("media_file__file_uuid", flat=True).distinct())
 
 
 def identity_file_summaries(identity, *, media_files=None):
     """Per file with faces bound to the identity: counts, appearance span and mean confidence.
 
-    One grouped query, in the order the files were ingested; only `media_files` unless None.
+    The identity's segments hold exactly its bound faces, so their counts add up, their spans
+    combine by MIN and MAX and their means weighted by face count. One query grouping the
+    segments by file alone (then joined to the file row), in the order the files were ingested;
+    only `media_files` unless None.
     """
-    rows = (
-        _bound_faces(identity, media_files)
-        .values("media_file_id", "media_file__file_uuid", "media_file__file_name", "media_file__fps")
-        .annotate(
-            face_count=Count("id"),
-            first_frame=Min("frame_number"),
-            last_frame=Max("frame_number"),
-            avg_confidence=Avg("confidence"),
-        )
-        .order_by("media_file_id")
+    where, params = segments_where(identity.pk, media_files)
+    rows = fetch(
+        f"""SELECT m.file_uuid, m.file_name, m.fps, g.face_count, g.first_frame, g.last_frame,
+                   g.confidence_sum / g.face_count
+            FROM (
+                SELECT s.media_file_id, SUM(s.face_count) AS face_count, MIN(s.first_frame) AS first_frame,
+                       MAX(s.last_frame) AS last_frame, SUM(s.avg_confidence * s.face_count) AS confidence_sum
+                FROM {SEGMENT_TABLE} s WHERE {where} GROUP BY s.media_file_id
+            ) g
+            JOIN {MEDIA_FILE_TABLE} m ON m.id = g.media_file_id
+            ORDER BY g.media_file_id""",
+        params,
     )
+    file_uuid_field = MediaFile._meta.get_field("file_uuid")
     return [
         {
-            "file_uuid": row["media_file__file_uuid"],
-            "file_name": row["media_file__file_name"],
-            "face_count": row["face_count"],
-            "first_appearance": frame_seconds(row["first_frame"], row["media_file__fps"]),
-            "last_appearance": frame_seconds(row["last_frame"], row["media_file__fps"]),
-            "avg_confidence": row["avg_confidence"],
+            "file_uuid": file_uuid_field.to_python(file_uuid),
+            "file_name": file_name,
+            "face_count": int(face_count),
+            "first_appearance": frame_seconds(first_frame, fps),
+            "last_appearance": frame_seconds(last_frame, fps),
+            "avg_confidence": avg_confidence,
         }
-        for row in rows
+        for file_uuid, file_name, fps, face_count, first_frame, last_frame, avg_confidence in rows
     ]
 
 
@@ -86,10 +95,10 @@ def identity_faces(identity, *, media_files=None):
 
 def identity_face_summary(identity, *, media_files=None):
     """Face count, file count and whether any bound face carries an embedding (one query)."""
-    summary = _bound_faces(identity, media_files).aggregate(
-        face_count=Count("id"),
+    summary = _segments(identity, media_files).aggregate(
+        face_count=Coalesce(Sum("face_count"), 0),
         file_count=Count("media_file", distinct=True),
-        embedding_count=Count("embedding"),
+        embedding_count=Coalesce(Sum("embedding_count"), 0),
     )
     return {
         "face_count": summary["face_count"],
@@ -99,13 +108,14 @@ def identity_face_summary(identity, *, media_files=None):
 
 
 def media_file_list():
-    """Files by name, each with its face, trace and chunk counts (subqueries, so no row fan-out)."""
+    """Files by name, each with its face, trace and chunk counts (subqueries, so no row fan-out):
+    faces and traces from the segments, which hold every face of a file once."""
     def count_of(queryset, expression):
         counted = queryset.filter(media_file=OuterRef("pk")).order_by().values("media_file")
         return Coalesce(Subquery(counted.annotate(n=expression).values("n"), output_field=IntegerField()), 0)
 
     return MediaFile.objects.annotate(
-        face_count=count_of(FaceDetection.objects, Count("id")),
-        trace_count=count_of(FaceDetection.objects, Count("trace_id", distinct=True)),
+        face_count=count_of(TraceSegment.objects, Sum("face_count")),
+        trace_count=count_of(TraceSegment.objects, Count("trace_id", distinct=True)),
         chunk_count=count_of(Chunk.objects, Count("id")),
     ).order_by("file_name", "id")

@@ -431,3 +431,128 @@ def test_json_is_the_identity_document_without_success(api, identity):
     assert body["version"] == 1
     assert body["identity_uuid"] == identity.identity_uuid.hex
     assert body["file_bindings"] == [{"file_uuid": media_file.file_uuid.hex, "trace_ids": [1, 4], "face_count": 3}]
+
+
+# --- chunks over merged spans ----------------------------------------------------------------
+
+
+def test_chunks_of_overlapping_and_separate_traces_page_across_them(api, identity, film):
+    # Traces 1 and 2 overlap ([4, 8] and [6, 12] s: one stretch on screen), trace 3 is apart
+    # ([20, 21] s); a long chunk spans the gap and is listed once, in start order.
+    make_trace(film, 1, [100, 200], identity=identity)
+    make_trace(film, 2, [150, 300], identity=identity)
+    make_trace(film, 3, [500, 525], identity=identity)
+    starts = {"a": (3.0, 4.0), "b": (7.0, 7.5), "long": (11.0, 40.0), "c": (11.5, 12.0), "gap": (13.0, 19.9), "d": (20.5, 21.5)}
+    for chunk_id, (start, end) in starts.items():
+        ChunkFactory(media_file=film, chunk_id=chunk_id, start_time=start, end_time=end)
+
+    pages = [api.get(url(identity, "chunks", f"?page={page}&page_size=2")).json() for page in (1, 2, 3, 4)]
+
+    assert [chunk_ids(page) for page in pages] == [["a", "b"], ["long", "c"], ["d"], []]
+    assert {page["total"] for page in pages} == {5}
+
+
+def test_identities_search_names_the_lowest_trace_overlapping_each_chunk(api, identity, film):
+    make_trace(film, 7, [100, 200], identity=identity)  # [4, 8] s
+    make_trace(film, 3, [175, 300], identity=identity)  # [7, 12] s, the same stretch on screen
+    ChunkFactory(media_file=film, chunk_id="only_7", start_time=4.0, end_time=5.0)
+    ChunkFactory(media_file=film, chunk_id="both", start_time=7.5, end_time=8.5)
+    ChunkFactory(media_file=film, chunk_id="only_3", start_time=11.0, end_time=13.0)
+
+    body = api.get("/api/v1/identities/search", {"q": identity.name}).json()
+
+    assert body["total"] == 3
+    assert [(row["chunk_id"], row["trace_id"]) for row in body["results"]] == [("only_7", 7), ("both", 3), ("only_3", 3)]
+
+
+# --- reads after writes: the segments answer as the faces would --------------------------------
+
+
+@pytest.fixture
+def shared_trace(identity, film):
+    """Trace 5 of the film: 6 faces [4 s, 24 s], 5 bound to a stranger and the last to none;
+    the identity has a trace of its own in another file. Chunks around trace 5."""
+    stranger = IdentityFactory(name="stranger_5", source="auto", status="pending")
+    for frame, confidence in zip([100, 200, 300, 400, 500], [0.9, 0.7, 0.5, 0.6, 0.8]):
+        FaceFactory(media_file=film, trace_id=5, frame_number=frame, identity=stranger, confidence=confidence)
+    FaceFactory(media_file=film, trace_id=5, frame_number=600, confidence=0.5)
+    own_file = MediaFileFactory(fps=10.0)
+    make_trace(own_file, 1, [10, 20, 30], identity=identity, confidence=1.0)
+    for chunk_id, start, end in [("early", 3.0, 4.0), ("middle", 10.0, 11.0), ("late", 23.5, 30.0), ("after", 24.1, 25.0)]:
+        ChunkFactory(media_file=film, chunk_id=chunk_id, start_time=start, end_time=end)
+    return {"stranger": stranger, "own_file": own_file}
+
+
+def bind_face(api, identity, media_file, face_id):
+    body = {"file_uuid": media_file.file_uuid.hex, "face_id": face_id}
+    response = api.post(f"/api/v1/identity/{identity.identity_uuid.hex}/bind", body, format="json")
+    assert response.status_code == 200, response.json()
+
+
+WHOLE_TRACE_5 = {"trace_id": 5, "frame_count": 6, "first_frame": 100, "last_frame": 600, "first_sec": 4.0, "last_sec": 24.0}
+
+
+def trace_rows(body):
+    return [{key: trace[key] for key in WHOLE_TRACE_5} for trace in body["traces"]]
+
+
+def file_rows(body):
+    return [(f["file_uuid"], f["face_count"], f["first_appearance"], f["last_appearance"]) for f in body["files"]]
+
+
+def test_binding_some_faces_of_a_trace_gives_both_owners_the_whole_trace(api, identity, film, shared_trace):
+    stranger, own_file = shared_trace["stranger"], shared_trace["own_file"]
+    bind_face(api, identity, film, "100_0")
+    bind_face(api, identity, film, "200_0")
+
+    traces = api.get(url(identity, "traces")).json()
+    assert traces["total"] == 2 and traces["total_faces"] == 6 + 3
+    assert trace_rows(traces)[0] == WHOLE_TRACE_5
+    assert traces["traces"][0]["avg_confidence"] == pytest.approx((0.9 + 0.7 + 0.5 + 0.6 + 0.8 + 0.5) / 6)
+    stranger_traces = api.get(url(stranger, "traces")).json()
+    assert trace_rows(stranger_traces) == [WHOLE_TRACE_5] and stranger_traces["total_faces"] == 6
+
+    # Files and status count only each identity's own faces.
+    assert file_rows(api.get(url(identity, "files")).json()) == [
+        (film.file_uuid.hex, 2, 4.0, 8.0),
+        (own_file.file_uuid.hex, 3, 1.0, 3.0),
+    ]
+    assert api.get(url(identity, "files")).json()["files"][0]["avg_confidence"] == pytest.approx(0.8)
+    assert file_rows(api.get(url(stranger, "files")).json()) == [(film.file_uuid.hex, 3, 12.0, 20.0)]
+    status = api.get(url(identity, "status")).json()
+    assert (status["face_count"], status["file_count"]) == (5, 2)
+    assert api.get(url(stranger, "status")).json()["face_count"] == 3
+    assert api.get(url(identity, "json")).json()["file_bindings"] == sorted(
+        [
+            {"file_uuid": film.file_uuid.hex, "trace_ids": [5], "face_count": 2},
+            {"file_uuid": own_file.file_uuid.hex, "trace_ids": [1], "face_count": 3},
+        ],
+        key=lambda binding: binding["file_uuid"],
+    )
+
+    # Chunks follow the whole trace's span, beyond the identity's own faces (4 s to 8 s).
+    assert chunk_ids(api.get(url(identity, "chunks")).json()) == ["early", "middle", "late"]
+    assert chunk_ids(api.get(url(stranger, "chunks")).json()) == ["early", "middle", "late"]
+
+
+def test_unbind_then_bind_trace_moves_the_trace_between_owners(api, identity, film, shared_trace):
+    stranger = shared_trace["stranger"]
+    bind_face(api, identity, film, "100_0")
+    unbind = {"file_uuid": film.file_uuid.hex, "trace_id": 5}
+    assert api.post(f"/api/v1/identity/{identity.identity_uuid.hex}/unbind", unbind, format="json").status_code == 200
+
+    traces = api.get(url(identity, "traces")).json()
+    assert [trace["trace_id"] for trace in traces["traces"]] == [1] and traces["total_faces"] == 3
+    assert api.get(url(identity, "chunks")).json()["total"] == 0
+    assert file_rows(api.get(url(stranger, "files")).json()) == [(film.file_uuid.hex, 4, 8.0, 20.0)]
+
+    bind_trace = {"file_uuid": film.file_uuid.hex, "trace_id": 5}
+    response = api.post(f"/api/v1/identity/{identity.identity_uuid.hex}/bind/trace", bind_trace, format="json")
+    assert response.status_code == 200
+
+    assert trace_rows(api.get(url(identity, "traces")).json())[0] == WHOLE_TRACE_5
+    assert file_rows(api.get(url(identity, "files")).json())[0] == (film.file_uuid.hex, 6, 4.0, 24.0)
+    assert chunk_ids(api.get(url(identity, "chunks")).json()) == ["early", "middle", "late"]
+    stranger_reads = [api.get(url(stranger, endpoint)).json() for endpoint in ("traces", "files", "chunks", "status")]
+    assert [body["total"] for body in stranger_reads[:3]] == [0, 0, 0]
+    assert (stranger_reads[3]["face_count"], stranger_reads[3]["file_count"]) == (0, 0)

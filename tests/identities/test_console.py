@@ -161,3 +161,13 @@ def test_a_standing_merge_heads_both_history_tables_with_its_own_undo(curator, l
     curator.post(f"/merges/{merge_id}/undo")
     page = curator.get(f"/identities/{cary.identity_uuid.hex}/").content.decode()
     assert f'action="/merges/{merge_id}/redo"' in page and "undo of a merge" in page
+
+
+def test_file_page_counts_faces_and_names_every_owner_of_a_shared_trace(curator, library):
+    film, cary, stranger = library["film"], library["cary"], library["stranger"]
+    FaceFactory(media_file=film, frame_number=102, index=1, trace_id=3, identity=stranger)  # two faces in frame 102
+    FaceFactory(media_file=film, frame_number=110, trace_id=3)
+    page = curator.get(f"/files/{film.file_uuid.hex}/").content.decode()
+    row = re.search(r'<td class="num">3</td>.*?</tr>', page, re.S).group(0)
+    assert '<td class="num">12</td>' in row  # faces: 10 of Cary's, the stranger's and an unbound one
+    assert row.index(cary.name) < row.index(stranger.name) and "(11 of 12)" in row
