@@ -16,6 +16,7 @@ from .chunks import ChunkPage, IdentityChunkRow, identity_chunk_page, identity_c
 from .files import (
     frame_seconds,
     identity_bound_file_uuids,
+    identity_face_count,
     identity_face_summary,
     identity_faces,
     identity_file_summaries,
@@ -34,6 +35,7 @@ __all__ = [
     "identity_bound_file_uuids",
     "identity_chunk_page",
     "identity_chunk_rows",
+    "identity_face_count",
     "identity_face_summary",
     "identity_faces",
     "identity_file_summaries",

@@ -93,6 +93,12 @@ def identity_faces(identity, *, media_files=None):
     )
 
 
+def identity_face_count(identity, *, media_files=None):
+    """How many faces are bound to the identity: a sum over its segments, where a COUNT of its
+    faces would read every one of them (100k index entries for a big identity)."""
+    return _segments(identity, media_files).aggregate(n=Coalesce(Sum("face_count"), 0))["n"]
+
+
 def identity_face_summary(identity, *, media_files=None):
     """Face count, file count and whether any bound face carries an embedding (one query)."""
     summary = _segments(identity, media_files).aggregate(

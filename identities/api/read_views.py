@@ -13,6 +13,7 @@ from faces.models import MediaFile
 from faces.selectors import (
     identity_chunk_page,
     identity_chunk_rows,
+    identity_face_count,
     identity_face_summary,
     identity_faces,
     identity_file_summaries,
@@ -95,8 +96,13 @@ class IdentityFacesView(IdentityApiView):
     def get(self, request, identity_uuid):
         """The faces bound to the identity by file, frame and index; 50 a page by default."""
         identity = identity_get(identity_uuid)
-        faces = identity_faces(identity, media_files=visible_media_files(request))
-        page = paginate(faces, request.query_params, default_size=FACES_DEFAULT_PAGE_SIZE)
+        media_files = visible_media_files(request)
+        page = paginate(
+            identity_faces(identity, media_files=media_files),
+            request.query_params,
+            default_size=FACES_DEFAULT_PAGE_SIZE,
+            total=identity_face_count(identity, media_files=media_files),
+        )
         body = {
             "success": True,
             "identity_uuid": identity.identity_uuid,
