@@ -1,0 +1,137 @@
+"""The bench's report: the tables (printed and written) and, in the file only, the plans."""
+import os
+import statistics
+
+from django.db import connection
+
+from .data import FACES_PER_TRACE, TABLES
+from .endpoints import PAGE_SIZES
+from .measure import percentile, warmup_count
+from .server import WORKERS
+
+
+def _ms(seconds):
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _duration(seconds):
+    return f"{seconds:.2f} s" if seconds >= 1 else _ms(seconds)
+
+
+def _median(values):
+    return statistics.median(values)
+
+
+def _server_version():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
+def _setup(results):
+    built = results.built
+    identities, files, faces, segments, chunks = (built.counts[table] for table in TABLES)
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in built.seconds.items() if name != "total")
+    return [
+        f"PostgreSQL {_server_version()}, {os.cpu_count()} CPUs; gunicorn with {WORKERS} sync workers, real HTTP on "
+        f"127.0.0.1; p50/p95 of {results.requests} requests after {warmup_count(results.requests)} of warm-up; "
+        f"load average {results.load[0]:.1f} before measuring, {results.load[-1]:.1f} after (other work on the "
+        "machine makes every figure noisier).",
+        "",
+        f"Data: {identities:,} identities, {faces:,} faces in traces of {FACES_PER_TRACE} "
+        f"({segments:,} trace segments), "
+        f"{chunks:,} chunks over {files:,} files (~3 s `sentence` chunks, a ~71 s `story_child` every minute). "
+        f"Built in {built.seconds['total']:.1f} s ({steps}); identity.json of the {results.files_written} identities "
+        f"the merges touch written in {_duration(results.files_seconds)}.",
+    ]
+
+
+def _reads_table(results):
+    floor = _median(results.floor)
+    lines = [
+        f"Floor: an authenticated GET /api/v1/identity/<unknown uuid> (404), p50 {_ms(floor)}, "
+        f"p95 {_ms(percentile(results.floor, 0.95))}. Hand SQL through psycopg, p50. Queries counted "
+        f"in-process per request at page_size (or limit) {PAGE_SIZES[0]} and {PAGE_SIZES[1]}. No API endpoint "
+        "lists a file's traces (the console's file page does), so none is timed.",
+        "",
+        f"| endpoint | p50 | p95 | hand SQL | floor | ratio to (SQL + floor) | queries @{PAGE_SIZES[0]} | "
+        f"queries @{PAGE_SIZES[1]} |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for read in results.reads:
+        p50, sql = _median(read.http), _median(read.sql)
+        at_200 = read.queries.get(PAGE_SIZES[1], "–")
+        lines.append(
+            f"| {read.endpoint.label} | {_ms(p50)} | {_ms(percentile(read.http, 0.95))} | {_ms(sql)} | {_ms(floor)} "
+            f"| {p50 / (sql + floor):.1f}× | {read.queries[PAGE_SIZES[0]]} | {at_200} |"
+        )
+    return lines
+
+
+def _merges_table(results):
+    lines = [
+        "Through HTTP, end to end (the merge store and identity.json rewrites included), beside the bare "
+        "UPDATE of the same face rows plus its commit (psycopg); medians of the rounds (merge, undo, redo, "
+        "undo: three rounds up to 10,000 faces, one above).",
+        "",
+        "| faces | bare UPDATE + commit | merge | ratio | undo | ratio | redo | ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for merge in results.merges:
+        bare = _median(merge.bare)
+        cells = [f"{merge.faces:,}", _duration(bare)]
+        for samples in (merge.merge, merge.undo, merge.redo):
+            cells += [_duration(_median(samples)), f"{_median(samples) / bare:.1f}×"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _concurrency_table(results):
+    run = results.concurrency
+    latencies = run.latencies or [0.0]
+    return [
+        f"{run.clients} clients at once, each cycling through the read endpoints above for {run.seconds:.0f} s.",
+        "",
+        "| clients | requests | requests/s | p50 | p95 | failures |",
+        "|---|---|---|---|---|---|",
+        f"| {run.clients} | {len(run.latencies)} | {len(run.latencies) / run.seconds:.1f} | {_ms(_median(latencies))} "
+        f"| {_ms(percentile(latencies, 0.95))} | {run.failures} |",
+    ]
+
+
+def _notes(results):
+    notes = [
+        f"- {read.endpoint.label}: the response says {read.api_answer!r}, the hand SQL {read.sql_answer!r}."
+        for read in results.reads
+        if read.api_answer != read.sql_answer
+    ]
+    notes += [f"- merge of {merge.faces:,} faces: {note}." for merge in results.merges for note in merge.notes]
+    if not notes:
+        return ["Every response's totals match its hand SQL's."]
+    return ["Where the answers differ (the ratio compares different work):", "", *notes]
+
+
+def tables(results, *, date):
+    """The report without the plans: what the command prints."""
+    sections = [
+        [f"# Bench {date}", "", *_setup(results)],
+        ["## Reads", "", *_reads_table(results)],
+        ["## Merge, undo and redo", "", *_merges_table(results)],
+        ["## Concurrent clients", "", *_concurrency_table(results)],
+        ["## Answers", "", *_notes(results)],
+    ]
+    return "\n\n".join("\n".join(section) for section in sections) + "\n"
+
+
+def _fence(text, language=""):
+    return f"```{language}\n{text.strip()}\n```"
+
+
+def document(results, *, date):
+    """The whole report: the tables, then each endpoint's plans (EXPLAIN (ANALYZE, BUFFERS))."""
+    parts = [tables(results, date=date), "## Plans", ""]
+    for read in results.reads:
+        parts += [f"### {read.endpoint.label}", "", f"`GET {read.endpoint.url()}`", ""]
+        for title, statement, plan in read.plans:
+            parts += [f"{title}:", "", _fence(statement, "sql"), "", _fence(plan), ""]
+    return "\n".join(parts)
