@@ -2,11 +2,12 @@
 
 Every write that re-points faces (bind, unbind, merge, undo and redo) goes through here: faces are
 locked in key order (the order every writer uses), moved with one UPDATE whatever their number,
-and reported by key, and the segments of the traces they belong to are rebuilt in the same
-transaction (`faces.segments`). Many faces travel as one JSON parameter, read by the one SQL shape per
-database that `_json_rows` chooses.
+and reported by key, and the segments of the traces they belong to are brought up to date in the
+same transaction (`faces.segments`: re-pointed where they moved whole, rebuilt elsewhere). Many
+faces travel as parameters read as one relation, in the SQL shape of each database
+(`faces.relations`).
 """
-import json
+from collections import Counter
 from itertools import groupby
 
 from django.db import connection
@@ -16,7 +17,8 @@ from momentry.core.parsing import parse_uuid
 
 from .keys import face_id, runs_decode, runs_encode
 from .models import FaceDetection, MediaFile, identity_model
-from .segments import segments_rebuild
+from .relations import ints_in, rows_relation
+from .segments import segments_after_move
 
 _CURRENT_OWNER = object()
 
@@ -25,34 +27,27 @@ def _faces_table():
     return connection.ops.quote_name(FaceDetection._meta.db_table)
 
 
-def _json_rows(columns):
-    """A SELECT over the JSON array parameter (`%s`) of rows, one column per `(name, sql type)`."""
-    numbered = list(enumerate(columns))
-    if connection.vendor == "postgresql":
-        selected = ", ".join(f"(e->>{position})::{sql_type} AS {name}" for position, (name, sql_type) in numbered)
-        return f"SELECT {selected} FROM jsonb_array_elements(%s::jsonb) AS e"
-    selected = ", ".join(f"json_extract(e.value, '$[{position}]') AS {name}" for position, (name, _) in numbered)
-    return f"SELECT {selected} FROM json_each(%s) AS e"
-
-
 _KEY_COLUMNS = [("file_id", "bigint"), ("frame", "integer"), ("idx", "integer")]
-_RANGE_COLUMNS = [("file_id", "bigint"), ("first_frame", "integer"), ("last_frame", "integer"), ("idx", "integer")]
-_MOVE_COLUMNS = [
-    ("file_id", "bigint"),
-    ("frame", "integer"),
-    ("idx", "integer"),
-    ("from_id", "bigint"),
-    ("to_id", "bigint"),
-]
+_MOVE_COLUMNS = [*_KEY_COLUMNS, ("from_id", "bigint"), ("to_id", "bigint")]
 _NULL_SAFE_EQUALS = {"postgresql": "IS NOT DISTINCT FROM", "sqlite": "IS"}
-_RETURNING = 'RETURNING media_file_id, frame_number, "index", trace_id'
 _SAME_FACE = 'f.media_file_id = m.file_id AND f.frame_number = m.frame AND f."index" = m.idx'
+_RETURNING = 'RETURNING media_file_id, frame_number, "index", trace_id'
 
 
-def _moved(cursor):
-    """The keys of the faces an UPDATE ... RETURNING moved, once their traces' segments are rebuilt."""
+def _in_files(keys):
+    """The condition that a face (`f`) is in one of the keys' files (`faces.relations.ints_in`)."""
+    return ints_in("f.media_file_id", {key[0] for key in keys})
+
+
+def _moved(cursor, *, from_id=None, to_id=None, owners=None):
+    """The keys of the faces an UPDATE ... RETURNING moved, once their traces' segments are up to
+    date; each moved from `from_id` to `to_id`, or as `owners` says (`{key: (from, to)}`)."""
     rows = cursor.fetchall()
-    segments_rebuild({(file_id, trace_id) for file_id, _, _, trace_id in rows})
+    if owners is None:
+        moved = Counter((file_id, trace_id, from_id, to_id) for file_id, _, _, trace_id in rows)
+    else:
+        moved = Counter((row[0], row[3], *owners[row[:3]]) for row in rows)
+    segments_after_move(moved)
     return [row[:3] for row in rows]
 
 
@@ -75,13 +70,14 @@ def faces_move_locked(rows, *, to_id):
     """
     if not rows:
         return []
-    keys = _json_rows(_KEY_COLUMNS)
+    keys, params = rows_relation("m", _KEY_COLUMNS, [row[:3] for row in rows])
+    in_files, file_params = _in_files(rows)
     sql = f"""
-        UPDATE {_faces_table()} AS f SET identity_id = %s FROM ({keys}) AS m
-        WHERE {_SAME_FACE} {_RETURNING}"""
+        UPDATE {_faces_table()} AS f SET identity_id = %s FROM {keys}
+        WHERE {_SAME_FACE} AND {in_files} {_RETURNING}"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [to_id, json.dumps([list(row[:3]) for row in rows])])
-        return _moved(cursor)
+        cursor.execute(sql, [to_id, *params, *file_params])
+        return _moved(cursor, owners={tuple(row[:3]): (row[3], to_id) for row in rows})
 
 
 def faces_locked_owners(keys):
@@ -89,14 +85,15 @@ def faces_locked_owners(keys):
     `{key: identity_id or None}` for those that exist (one SELECT)."""
     if not keys:
         return {}
-    rows = _json_rows(_KEY_COLUMNS)
+    rows, params = rows_relation("m", _KEY_COLUMNS, keys)
+    in_files, file_params = _in_files(keys)
     lock = " FOR UPDATE OF f" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT f.media_file_id, f.frame_number, f."index", f.identity_id
-                FROM {_faces_table()} AS f JOIN ({rows}) AS m ON {_SAME_FACE}
+                FROM {_faces_table()} AS f JOIN {rows} ON {_SAME_FACE} WHERE {in_files}
                 ORDER BY f.media_file_id, f.frame_number, f."index"{lock}""",
-            [json.dumps([list(key) for key in keys])],
+            [*params, *file_params],
         )
         return {(file_id, frame, index): owner for file_id, frame, index, owner in cursor.fetchall()}
 
@@ -129,19 +126,17 @@ def face_key_groups(rows):
     return groups, len(rows)
 
 
-def face_key_ranges(groups):
-    """`[[media_file_id, first_frame, last_frame, index], ...]` for the files that still exist."""
+def face_keys_of_groups(groups):
+    """`[(media_file_id, frame, index), ...]` of the runs of `face_key_groups`, for the files that
+    still exist, in the order of the runs."""
     file_ids = file_ids_by_uuid(group["file_uuid"] for group in groups)
-    ranges = []
-    for group in groups:
-        file_id = file_ids.get(group["file_uuid"])
-        if file_id is not None:
-            ranges.extend([file_id, first, last, index] for first, last, index in runs_decode(group["keys"]))
-    return ranges
-
-
-def face_keys_in_ranges(ranges):
-    return {(file_id, frame, index) for file_id, first, last, index in ranges for frame in range(first, last + 1)}
+    return [
+        (file_ids[group["file_uuid"]], frame, index)
+        for group in groups
+        if group["file_uuid"] in file_ids
+        for first, last, index in runs_decode(group["keys"])
+        for frame in range(first, last + 1)
+    ]
 
 
 def faces_move_all(*, from_id, to_id):
@@ -151,22 +146,26 @@ def faces_move_all(*, from_id, to_id):
         cursor.execute(
             f"UPDATE {_faces_table()} SET identity_id = %s WHERE identity_id = %s {_RETURNING}", [to_id, from_id]
         )
-        return _moved(cursor)
+        return _moved(cursor, from_id=from_id, to_id=to_id)
 
 
-def faces_move_ranges(ranges, *, from_id, to_id):
-    """Re-point, with one UPDATE, the faces within `ranges` that are bound to `from_id`."""
-    if not ranges:
+def faces_move_keys(keys, *, from_id, to_id):
+    """Re-point, with one UPDATE, those of the faces `[(media_file_id, frame, index), ...]` that
+    are bound to `from_id`; returns the keys moved.
+
+    Joined by the whole unique key: every face is one probe of the unique index, or one hash
+    lookup, however scattered (100,000 faces twelve frames apart are 100,000 one-frame runs).
+    """
+    if not keys:
         return []
-    rows = _json_rows(_RANGE_COLUMNS)
+    rows, params = rows_relation("m", _KEY_COLUMNS, keys)
+    in_files, file_params = _in_files(keys)
     sql = f"""
-        UPDATE {_faces_table()} AS f SET identity_id = %s FROM ({rows}) AS r
-        WHERE f.media_file_id = r.file_id AND f.frame_number BETWEEN r.first_frame AND r.last_frame
-          AND f."index" = r.idx AND f.identity_id = %s
-        {_RETURNING}"""
+        UPDATE {_faces_table()} AS f SET identity_id = %s FROM {rows}
+        WHERE {_SAME_FACE} AND f.identity_id = %s AND {in_files} {_RETURNING}"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [to_id, json.dumps(ranges), from_id])
-        return _moved(cursor)
+        cursor.execute(sql, [to_id, *params, from_id, *file_params])
+        return _moved(cursor, from_id=from_id, to_id=to_id)
 
 
 def faces_move_each(moves):
@@ -175,15 +174,16 @@ def faces_move_each(moves):
     owner is still `from_identity_id` (None for unbound). Returns the number moved."""
     if not moves:
         return 0
-    rows = _json_rows(_MOVE_COLUMNS)
+    rows, params = rows_relation("m", _MOVE_COLUMNS, moves)
+    in_files, file_params = _in_files(moves)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {_faces_table()} AS f SET identity_id = m.to_id FROM ({rows}) AS m
+            f"""UPDATE {_faces_table()} AS f SET identity_id = m.to_id FROM {rows}
                 WHERE {_SAME_FACE} AND f.identity_id {_NULL_SAFE_EQUALS[connection.vendor]} m.from_id
-                {_RETURNING}""",
-            [json.dumps(moves)],
+                AND {in_files} {_RETURNING}""",
+            [*params, *file_params],
         )
-        return len(_moved(cursor))
+        return len(_moved(cursor, owners={tuple(move[:3]): tuple(move[3:]) for move in moves}))
 
 
 def faces_described(keys):

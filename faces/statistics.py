@@ -5,6 +5,8 @@ instead of milliseconds) and PostgreSQL plans from figures autovacuum may not ha
 """
 from django.db import connection, transaction
 
+from momentry.core.deferred import after_response
+
 from .models import Chunk, FaceDetection, MediaFile, TraceSegment
 
 # A merge or undo that moves at least this many faces changes the tables enough to re-analyse.
@@ -27,6 +29,7 @@ def planner_statistics_refresh():
 
 
 def planner_statistics_refresh_after_large_move(faces_moved):
-    """After the commit of a write that moved `faces_moved` faces, refresh the statistics if many."""
+    """After the commit of a write that moved `faces_moved` faces, refresh the statistics if many
+    (once the response is sent, so the caller does not wait for the ANALYZE)."""
     if faces_moved >= LARGE_MOVE_FACES:
-        transaction.on_commit(planner_statistics_refresh)
+        transaction.on_commit(lambda: after_response(planner_statistics_refresh))

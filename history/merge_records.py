@@ -6,7 +6,8 @@ A merge, an undo and a redo each touch two stores. Each one:
    record in `merge_history` as pending (a new record `state: "pending"`, or `pending: {operation}`
    on the existing one, holding the fields to set once it has committed);
 2. commits;
-3. completes the record (`state: "applied"`, or the operation's fields set and `pending` cleared).
+3. completes the record (`state: "applied"`, or the operation's fields set and `pending` cleared),
+   once the response is sent (`momentry.core.deferred`): a reader settles a pending record anyway.
 
 A process that dies before the commit leaves a pending record whose operation has no committed
 row; one that dies after it leaves a pending record whose row is committed. Whoever reads a
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from momentry.core.deferred import after_response
 from momentry.core.paging import Page
 from momentry.core.parsing import parse_uuid
 
@@ -118,8 +120,13 @@ def _finish(collection, record, operation_id, *, committed):
 
 
 def operation_complete(*, merge_id, operation_id):
-    """Step 3, after the commit. If it fails the record stays pending and its next reader settles it,
-    so the caller still reports success: the operation did happen."""
+    """Step 3, after the commit, once the response is sent: nothing needs it sooner, since the next
+    reader of a record still pending settles it the same way. If it fails the record stays pending
+    until read, so the caller still reports success: the operation did happen."""
+    after_response(lambda: _complete(merge_id, operation_id))
+
+
+def _complete(merge_id, operation_id):
     try:
         with transaction.atomic():
             lock_merge(merge_id)
@@ -163,8 +170,11 @@ def merge_record_get(merge_id):
 
 
 def merge_record_locked(merge_id):
-    """The record, re-read and settled under the merge's lock (the caller's transaction holds it)."""
-    lock_merge(merge_id)
+    """The settled record for a path parameter, read under the merge's lock (the caller's
+    transaction holds it), or 404."""
+    parsed = parse_uuid(merge_id)
+    if parsed is not None:
+        lock_merge(parsed)
     return merge_record_get(merge_id)
 
 

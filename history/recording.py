@@ -42,24 +42,50 @@ def history_record(*, identity_uuid, action, before, after, actor, history_id=No
     goes too, once the change has committed. Metadata the write left alone is not stored: a bind
     on an identity with megabytes of metadata records the faces, not the metadata twice.
     """
+    (entry,) = history_records(
+        [
+            {
+                "identity_uuid": identity_uuid,
+                "action": action,
+                "before": before,
+                "after": after,
+                "actor": actor,
+                "history_id": history_id,
+                "merge_id": merge_id,
+            }
+        ]
+    )
+    return entry
+
+
+def history_records(writes):
+    """`history_record` for several writes at once (a merge's entry on each of its identities):
+    one SELECT, one UPDATE when entries are dropped, and one INSERT, whatever their number."""
     dropped = list(
         IdentityHistory.objects.filter(
-            identity_uuid=identity_uuid, undone_at__isnull=False, superseded_at__isnull=True
+            identity_uuid__in={write["identity_uuid"] for write in writes},
+            undone_at__isnull=False,
+            superseded_at__isnull=True,
         ).values_list("history_id", flat=True)
     )
     if dropped:
         IdentityHistory.objects.filter(history_id__in=dropped).update(superseded_at=timezone.now())
         transaction.on_commit(lambda: [discard_stash(dropped_id, state=AFTER) for dropped_id in dropped])
-    before, after = _without_unchanged_metadata(before, after)
-    return IdentityHistory.objects.create(
-        history_id=history_id or uuid.uuid4(),
-        identity_uuid=identity_uuid,
-        action=action,
-        before_snapshot=before,
-        after_snapshot=after,
-        actor=actor,
-        merge_id=merge_id,
-    )
+    entries = []
+    for write in writes:
+        before, after = _without_unchanged_metadata(write["before"], write["after"])
+        entries.append(
+            IdentityHistory(
+                history_id=write.get("history_id") or uuid.uuid4(),
+                identity_uuid=write["identity_uuid"],
+                action=write["action"],
+                before_snapshot=before,
+                after_snapshot=after,
+                actor=write["actor"],
+                merge_id=write.get("merge_id"),
+            )
+        )
+    return IdentityHistory.objects.bulk_create(entries)
 
 
 def _without_unchanged_metadata(before, after):

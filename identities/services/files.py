@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 from history.models import IdentityHistory
 from history.recording import recorded_profile_image
+from momentry.core.deferred import after_response
 
 from .. import storage
 from ..models import FileSyncPending, Identity
@@ -189,12 +190,12 @@ def _owed_rows_take(identity_uuids):
 
 def identity_sync_files_on_commit(*identity_uuids):
     """Owe the identities' files in the surrounding transaction (the outbox), and write them once
-    it has committed."""
+    it has committed and the response is sent (the outbox keeps them owed until then)."""
     identity_uuids = list(dict.fromkeys(identity_uuids))
     if not identity_uuids:
         return
     identity_files_owed(*identity_uuids)
-    transaction.on_commit(lambda: identity_sync_files(*identity_uuids))
+    transaction.on_commit(lambda: after_response(lambda: identity_sync_files(*identity_uuids)))
 
 
 def sync_files_of_changed_owners(sender, *, identity_uuids, **kwargs):

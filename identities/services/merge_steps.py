@@ -6,14 +6,7 @@ on the target; what the metadata gets back is decided in `merge_rules`.
 import json
 from dataclasses import dataclass
 
-from faces.moves import (
-    face_key_groups,
-    face_key_ranges,
-    face_keys_in_ranges,
-    faces_described,
-    faces_move_all,
-    faces_move_ranges,
-)
+from faces.moves import face_key_groups, face_keys_of_groups, faces_described, faces_move_all, faces_move_keys
 from history.merge_records import undo_window
 
 from ..models import Identity, IdentityStatus
@@ -100,9 +93,9 @@ def undo_apply(*, record, source, target, now):
         source.save(update_fields=["metadata", "status", "updated_at"])
     else:
         source = identity_row_restore(snapshot)
-    ranges = face_key_ranges(record["faces"])
-    reverted = faces_move_ranges(ranges, from_id=target.pk, to_id=source.pk)
-    not_reverted = face_keys_in_ranges(ranges) - set(reverted) if len(reverted) < record["faces_transferred"] else set()
+    keys = face_keys_of_groups(record["faces"])
+    reverted = faces_move_keys(keys, from_id=target.pk, to_id=source.pk)
+    not_reverted = set(keys) - set(reverted) if len(reverted) < record["faces_transferred"] else set()
     faces_missing = record["faces_transferred"] - len(reverted) - len(not_reverted)
     listed = sorted(not_reverted)[:FACES_MOVED_AWAY_LISTED]
     target.metadata, aliases_removed, fields_removed = merge_rules.metadata_unmerge(

@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
+from faces.statistics import planner_statistics_refresh_after_large_move
 from history import merge_records
 from history.models import HistoryAction
-from history.recording import history_record, snapshot
+from history.recording import history_records, snapshot
 from history.stack import merge_entries_mark_undone
 from momentry.core.errors import ApplicationError
 from momentry.core.parsing import parse_uuid, uuid_from_path
@@ -66,15 +67,19 @@ def _rows(*identities):
 
 def _record_on_both(*, action, merge_id, actor, identity_uuids, before, after):
     """The merge's entries on the stacks of its source and its target (rows before and after)."""
-    for identity_uuid, row_before, row_after in zip(identity_uuids, before, after):
-        history_record(
-            identity_uuid=identity_uuid,
-            action=action,
-            before=snapshot(row_before),
-            after=snapshot(row_after),
-            actor=actor,
-            merge_id=merge_id,
-        )
+    history_records(
+        [
+            {
+                "identity_uuid": identity_uuid,
+                "action": action,
+                "before": snapshot(row_before),
+                "after": snapshot(row_after),
+                "actor": actor,
+                "merge_id": merge_id,
+            }
+            for identity_uuid, row_before, row_after in zip(identity_uuids, before, after)
+        ]
+    )
 
 
 def _merge_result(merge_id, source_name, target_name, keep_history, applied):
@@ -113,6 +118,7 @@ def identity_merge(*, identity_uuid, into_uuid, keep_history=True, actor):
         applied = merge_apply(
             source=source, target=target, keep_history=keep_history, merge_id=merge_id, now=now
         )
+        planner_statistics_refresh_after_large_move(applied.faces_transferred)
         _record_on_both(
             action=HistoryAction.MERGE,
             merge_id=merge_id,
@@ -138,10 +144,12 @@ def identity_merge(*, identity_uuid, into_uuid, keep_history=True, actor):
 
 
 def _merge_for_replay(merge_id):
-    """The merge's identities and its settled record, all locked until the transaction ends."""
-    record = merge_records.merge_record_get(merge_id)
+    """The merge's settled record and its identities, all locked until the transaction ends: the
+    merge first, whose record names the identities (one read of the record, not two), then the
+    identities in the writers' order. No writer holds an identity while it waits for a merge."""
+    record = merge_records.merge_record_locked(merge_id)
     source, target = _merge_pair_for_update(uuid.UUID(record["source_uuid"]), uuid.UUID(record["target_uuid"]))
-    return merge_records.merge_record_locked(record["merge_id"]), source, target
+    return record, source, target
 
 
 def merge_undo(*, merge_id, actor):
@@ -169,6 +177,7 @@ def merge_undo(*, merge_id, actor):
         merge_records.operation_begin(operation_id=operation_id, merge_id=record["merge_id"], kind=merge_records.UNDO)
         before = _rows(source, target)
         undone = undo_apply(record=record, source=source, target=target, now=now)
+        planner_statistics_refresh_after_large_move(undone.faces_reverted)
         _record_on_both(
             action=HistoryAction.MERGE_UNDO,
             merge_id=record["merge_id"],
@@ -218,6 +227,7 @@ def merge_redo(*, merge_id, actor):
         applied = merge_apply(
             source=source, target=target, keep_history=record["keep_history"], merge_id=record["merge_id"], now=now
         )
+        planner_statistics_refresh_after_large_move(applied.faces_transferred)
         _record_on_both(
             action=HistoryAction.MERGE_REDO,
             merge_id=record["merge_id"],

@@ -13,6 +13,7 @@ import pytest
 
 from apikeys.services import api_key_revoke
 from faces.models import FaceDetection
+from faces.segments import segments_rebuild
 from history import mongo
 from history.models import IdentityHistory
 from identities.services import binding, images, merging, replay
@@ -82,6 +83,7 @@ def _build(w):
     make_trace(media_file=a, trace_id=1, size=A_FACES)
     for face in make_trace(media_file=b, trace_id=1, size=B_FACES):
         FaceDetection.objects.filter(pk=face.pk).update(embedding=[0.1, 0.2])
+    segments_rebuild({(b.pk, 1)})  # as ingest builds them, with the embeddings
     _trace_bind(w.both, a, 1)
     _trace_bind(w.both, b, 1)
     ChunkFactory(media_file=a, start_time=0.0, end_time=2.0, text="Said in the allowed file.")

@@ -117,3 +117,20 @@ def test_the_embedded_store_serves_threads_at_once(merge_store):
         thread.join()
     assert errors == []
     assert merge_store.count_documents({}) == 90
+
+
+def test_the_embedded_store_keeps_its_log_between_operations(settings, tmp_path):
+    """montydb closes its connection after every operation; the process's idle one keeps the file
+    open, so no operation is the last to close it and none pays the checkpoint (the log, which
+    SQLite removes when the last connection closes, stays between operations)."""
+    settings.MOMENTRY_MONGO_URL = ""
+    settings.MOMENTRY_EMBEDDED_MONGO_DIR = tmp_path / "store"
+    collection = mongo.merge_history_collection()
+    collection.insert_one({"_id": "a", "state": "pending"})
+    collection.update_one({"_id": "a"}, {"$set": {"state": "applied"}})
+    log = tmp_path / "store" / mongo.EMBEDDED_DATABASE / f"{mongo.COLLECTION_NAME}.collection-wal"
+    assert log.exists()
+    mongo.close_clients()
+    assert not log.exists()
+    assert mongo.merge_history_collection().find_one({"_id": "a"})["state"] == "applied"
+    mongo.close_clients()

@@ -508,3 +508,86 @@ def test_schema_describes_the_merge_endpoints(api):
     undo_data = components["MergeUndoData"]["properties"]
     assert {"source_identity_restored", "faces_reverted", "faces_not_reverted", "aliases_removed_from_target",
             "metadata_fields_removed_from_target"} <= set(undo_data)
+
+
+def test_undo_and_redo_move_exactly_the_merged_faces_in_a_merge_shaped_like_an_archive(api, merge_store):
+    """Faces twelve frames apart (no runs: every key is its own run), traces across many files, the
+    target already in some of the same traces, and a trace bound elsewhere between merge and undo."""
+    from faces.segments import segments_differences, segments_rebuild_file
+
+    files = [MediaFileFactory() for _ in range(12)]
+    source, target, third = StrangerFactory(), IdentityFactory(), IdentityFactory()
+    for number, film in enumerate(files):
+        FaceDetection.objects.bulk_create(
+            FaceDetection(
+                media_file=film,
+                frame_number=frame,
+                index=frame % 2,
+                bbox=[0.0, 0.0, 20.0, 20.0],
+                confidence=0.9,
+                trace_id=frame // 600,
+                identity=target if number % 3 == 0 and frame % 600 == 0 else source,
+            )
+            for frame in range(0, 3000, 12)
+        )
+        segments_rebuild_file(film.pk)
+    before = owners()
+    merge_id = merge(api, source, target).json()["data"]["merge_id"]
+    assert merge_store.find_one({"_id": merge_id})["faces_transferred"] == sum(
+        owner == source.pk for owner in before.values()
+    )
+    taken = api.post(
+        f"/api/v1/identity/{third.identity_uuid.hex}/bind/trace",
+        {"file_uuid": files[4].file_uuid.hex, "trace_id": 2},
+        format="json",
+    )
+    assert taken.status_code == 200, taken.json()
+    taken_pks = set(FaceDetection.objects.filter(identity=third).values_list("pk", flat=True))
+
+    data = undo(api, merge_id).json()["data"]
+
+    assert data["faces_not_reverted"] == len(taken_pks) > 0
+    expected = {pk: (third.pk if pk in taken_pks else owner) for pk, owner in before.items()}
+    assert owners() == expected
+    assert all(segments_differences(film.pk) == ([], []) for film in files)
+
+    assert redo(api, merge_id).status_code == 200
+    assert owners() == {pk: (third.pk if pk in taken_pks else target.pk) for pk in before}
+    assert all(segments_differences(film.pk) == ([], []) for film in files)
+
+
+def test_the_response_comes_before_the_records_completion_and_the_file_writes(api, cast, merge_store, settings):
+    """Both are owed until done (the pending record is settled by its next reader, the files by the
+    outbox), so a client waits for neither; by the time the test client returns they are done."""
+    from django.test.client import ClientHandler
+
+    from history import merge_records
+    from identities.services import files
+
+    events = []
+    real_response, real_complete = ClientHandler.get_response, merge_records._complete
+    real_sync = files.identity_sync_files
+
+    def responded(handler, request):
+        response = real_response(handler, request)
+        events.append("response")
+        return response
+
+    def completed(*args):
+        events.append("record completed")
+        return real_complete(*args)
+
+    def synced(*args, **kwargs):
+        events.append("files written")
+        return real_sync(*args, **kwargs)
+
+    with (
+        mock.patch.object(ClientHandler, "get_response", responded),
+        mock.patch.object(merge_records, "_complete", completed),
+        mock.patch.object(files, "identity_sync_files", synced),
+    ):
+        response = merge(api, cast["source"], cast["target"])
+    assert response.status_code == 200
+    assert events == ["response", "files written", "record completed"]
+    assert merge_store.find_one({"_id": response.json()["data"]["merge_id"]})["state"] == "applied"
+    assert_disk_matches(api, settings, cast["source"].identity_uuid, cast["target"].identity_uuid)

@@ -13,11 +13,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 def test_merge_benchmark_prints_each_size_and_cleans_up(merge_store, settings):
     out = io.StringIO()
-    call_command("merge_benchmark", faces=[30, 90], trace_length=7, stdout=out)
+    call_command("merge_benchmark", faces=[30, 90], trace_length=7, frame_step=3, files=2, repeat=2, stdout=out)
     lines = out.getvalue().splitlines()
-    assert lines[0].endswith("traces of 7 frames")
+    assert "traces of 7 faces 3 frame(s) apart in 2 file(s)" in lines[0]
     assert [line.split()[0] for line in lines[2:]] == ["30", "90"]
-    assert all(line.count("x") == 2 for line in lines[2:])
+    assert all(line.count("x") == 3 for line in lines[2:])
     assert not Identity.objects.exists() and not FaceDetection.objects.exists() and not MediaFile.objects.exists()
     assert not MergeOperation.objects.exists()
     assert merge_store.count_documents({}) == 0

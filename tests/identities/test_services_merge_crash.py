@@ -13,6 +13,7 @@ from faces.models import FaceDetection
 from history import merge_records
 from history.models import MergeOperation
 from identities.models import Identity
+from momentry.core import deferred
 from tests.factories import IdentityFactory, MediaFileFactory, StrangerFactory, make_trace
 from tests.identities.test_api_merge import merge, redo, undo
 
@@ -21,6 +22,14 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 class ProcessDied(BaseException):
     """The process is killed here."""
+
+
+@pytest.fixture(autouse=True)
+def deferred_work_dies_with_the_request():
+    """A request killed by ProcessDied never sends `request_finished`: the work it deferred past its
+    response dies with it, as it would with the process, and nothing after the test inherits it."""
+    yield
+    deferred._local.queue = None
 
 
 def then_die(real):
