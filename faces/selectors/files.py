@@ -1,8 +1,13 @@
 """Reads of media files and of the faces bound to an identity."""
+from dataclasses import dataclass
+
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from momentry.core.paging import Page
+
+from ..keys import face_id
 from ..models import Chunk, FaceDetection, MediaFile, TraceSegment
 from .sql import MEDIA_FILE_TABLE, SEGMENT_TABLE, fetch, segments_where
 
@@ -83,20 +88,47 @@ def identity_file_summaries(identity, *, media_files=None):
     ]
 
 
-def identity_faces(identity, *, media_files=None):
-    """The faces bound to the identity, by file then frame then index (embeddings left out)."""
-    return (
-        _bound_faces(identity, media_files)
-        .select_related("media_file")
-        .defer("embedding")
-        .order_by("media_file_id", "frame_number", "index")
-    )
+@dataclass(frozen=True)
+class FaceRow:
+    face_id: str
+    file_uuid: object
+    frame_number: int
+    timestamp: float | None
+    bbox: list
+    confidence: float
+    trace_id: int
 
 
-def identity_face_count(identity, *, media_files=None):
-    """How many faces are bound to the identity: a sum over its segments, where a COUNT of its
-    faces would read every one of them (100k index entries for a big identity)."""
-    return _segments(identity, media_files).aggregate(n=Coalesce(Sum("face_count"), 0))["n"]
+def identity_face_page(identity, *, page, page_size, media_files=None):
+    """One page of the faces bound to the identity, by file then frame then index, as `FaceRow`s.
+
+    Two queries: the total, summed over the identity's segments (a COUNT would read each of its
+    faces: 100k index entries for a big identity), and the page's columns (no model instances).
+    """
+    total = _segments(identity, media_files).aggregate(n=Coalesce(Sum("face_count"), 0))["n"]
+    offset = (page - 1) * page_size
+    rows = []
+    if offset < total:
+        rows = (
+            _bound_faces(identity, media_files)
+            .order_by("media_file_id", "frame_number", "index")
+            .values_list(
+                "frame_number", "index", "media_file__file_uuid", "media_file__fps", "bbox", "confidence", "trace_id"
+            )[offset : offset + page_size]
+        )
+    faces = [
+        FaceRow(
+            face_id=face_id(frame_number, index),
+            file_uuid=file_uuid,
+            frame_number=frame_number,
+            timestamp=frame_seconds(frame_number, fps),
+            bbox=bbox,
+            confidence=confidence,
+            trace_id=trace_id,
+        )
+        for frame_number, index, file_uuid, fps, bbox, confidence, trace_id in rows
+    ]
+    return Page(items=faces, total=total, page=page, page_size=page_size)
 
 
 def identity_face_summary(identity, *, media_files=None):

@@ -1,7 +1,7 @@
 """Reads of traces from their segments: an identity's, with its totals, and a file's, with their owners."""
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, Q, Sum, Window
 from django.db.models.functions import Coalesce
 
 from ..models import TraceSegment
@@ -20,17 +20,18 @@ def identity_trace_page(identity, *, page, page_size, media_files=None):
 
     `total` counts the traces and `total_faces` the face detections in all of them (every page),
     so a client can show "18 traces, 542 faces" whatever page it is on. A trace is one segment of
-    the identity, and its row the whole trace's figures that every segment carries. Two queries.
+    the identity, and its row the whole trace's figures that every segment carries. One query: the
+    totals ride on each row of the page as window aggregates (a second only for a page past the end).
     `media_files` (a MediaFile queryset) limits the traces, and so both totals, to those files.
     """
     segments = TraceSegment.objects.filter(identity=identity)
     if media_files is not None:
         segments = segments.filter(media_file__in=media_files)
-    totals = segments.aggregate(total=Count("id"), total_faces=Coalesce(Sum("trace_face_count"), 0))
     offset = (page - 1) * page_size
-    rows = []
-    if offset < totals["total"]:
-        rows = segments.order_by("media_file_id", "trace_first_frame", "trace_id").values_list(
+    rows = list(
+        segments.annotate(total=Window(Count("id")), total_faces=Window(Sum("trace_face_count")))
+        .order_by("media_file_id", "trace_first_frame", "trace_id")
+        .values_list(
             "media_file__file_uuid",
             "media_file__fps",
             "trace_id",
@@ -38,7 +39,15 @@ def identity_trace_page(identity, *, page, page_size, media_files=None):
             "trace_first_frame",
             "trace_last_frame",
             "trace_avg_confidence",
+            "total",
+            "total_faces",
         )[offset : offset + page_size]
+    )
+    if rows:
+        total, total_faces = rows[0][-2:]
+    else:
+        totals = segments.aggregate(total=Count("id"), total_faces=Coalesce(Sum("trace_face_count"), 0))
+        total, total_faces = totals["total"], totals["total_faces"]
     traces = [
         {
             "file_uuid": file_uuid,
@@ -50,9 +59,9 @@ def identity_trace_page(identity, *, page, page_size, media_files=None):
             "last_sec": frame_seconds(last_frame, fps),
             "avg_confidence": avg_confidence,
         }
-        for file_uuid, fps, trace_id, frame_count, first_frame, last_frame, avg_confidence in rows
+        for file_uuid, fps, trace_id, frame_count, first_frame, last_frame, avg_confidence, *_ in rows
     ]
-    return TracePage(rows=traces, total=totals["total"], total_faces=totals["total_faces"])
+    return TracePage(rows=traces, total=total, total_faces=total_faces)
 
 
 def file_trace_page(media_file, *, page, page_size):

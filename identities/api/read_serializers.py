@@ -1,9 +1,6 @@
-"""Response shapes of the identity read endpoints; the views render through them, so the schema
-at /api/v1/schema/ is exactly what is sent."""
-from drf_spectacular.utils import extend_schema_field
+"""Response shapes of the identity read endpoints; the views render through them (or through their
+item serializers), so the schema at /api/v1/schema/ is exactly what is sent."""
 from rest_framework import serializers
-
-from faces.selectors import frame_seconds
 
 from ..models import IdentitySource, IdentityStatus
 from .fields import DisplayNameField, FileBindingSerializer, HexUuidField
@@ -32,16 +29,12 @@ class IdentityFilesResponseSerializer(serializers.Serializer):
 
 class FaceSerializer(serializers.Serializer):
     face_id = serializers.CharField(help_text="`{frame_number}_{index}`, accepted back by bind/unbind.")
-    file_uuid = HexUuidField(source="media_file.file_uuid")
+    file_uuid = HexUuidField()
     frame_number = serializers.IntegerField()
-    timestamp = serializers.SerializerMethodField(help_text="Seconds: frame_number / fps.")
+    timestamp = serializers.FloatField(allow_null=True, help_text="Seconds: frame_number / fps.")
     bbox = serializers.ListField(child=serializers.FloatField(), help_text="[x1, y1, x2, y2] in pixels.")
     confidence = serializers.FloatField()
     trace_id = serializers.IntegerField()
-
-    @extend_schema_field(serializers.FloatField(allow_null=True))
-    def get_timestamp(self, face):
-        return frame_seconds(face.frame_number, face.media_file.fps)
 
 
 class PageFieldsSerializer(serializers.Serializer):

@@ -13,14 +13,13 @@ from faces.models import MediaFile
 from faces.selectors import (
     identity_chunk_page,
     identity_chunk_rows,
-    identity_face_count,
+    identity_face_page,
     identity_face_summary,
-    identity_faces,
     identity_file_summaries,
     identity_trace_page,
     media_file_get,
 )
-from momentry.api.pagination import page_params, paginate
+from momentry.api.pagination import page_params
 from momentry.api.params import int_param
 from momentry.api.schema import UUID_PATTERN, errors, links, trimmed_text_pattern
 from momentry.api.views import LOCALE_PARAMETER, IdentityApiView, page_parameters
@@ -34,6 +33,7 @@ from ..storage import profile_image_path
 from .file_limits import visible_file_rows, visible_media_files
 from .links import identity_targets
 from .read_serializers import (
+    ChunkSerializer,
     IdentitiesSearchResponseSerializer,
     IdentityChunksResponseSerializer,
     IdentityDocumentSerializer,
@@ -96,13 +96,8 @@ class IdentityFacesView(IdentityApiView):
     def get(self, request, identity_uuid):
         """The faces bound to the identity by file, frame and index; 50 a page by default."""
         identity = identity_get(identity_uuid)
-        media_files = visible_media_files(request)
-        page = paginate(
-            identity_faces(identity, media_files=media_files),
-            request.query_params,
-            default_size=FACES_DEFAULT_PAGE_SIZE,
-            total=identity_face_count(identity, media_files=media_files),
-        )
+        number, size = page_params(request.query_params, default_size=FACES_DEFAULT_PAGE_SIZE)
+        page = identity_face_page(identity, page=number, page_size=size, media_files=visible_media_files(request))
         body = {
             "success": True,
             "identity_uuid": identity.identity_uuid,
@@ -157,16 +152,17 @@ class IdentityChunksView(IdentityApiView):
         identity = identity_get(identity_uuid)
         page, page_size = page_params(request.query_params, default_size=CHUNKS_DEFAULT_PAGE_SIZE)
         chunks = identity_chunk_page(identity, page=page, page_size=page_size, media_files=visible_media_files(request))
+        rendered = ChunkSerializer(chunks.chunks, many=True).data  # once, for both keys
         body = {
             "success": True,
-            "identity_uuid": identity.identity_uuid,
+            "identity_uuid": identity.identity_uuid.hex,
             "total": chunks.total,
             "page": page,
             "page_size": page_size,
-            "chunks": chunks.chunks,
-            "data": chunks.chunks,
+            "chunks": rendered,
+            "data": rendered,
         }
-        return Response(IdentityChunksResponseSerializer(body).data)
+        return Response(body)
 
 
 class IdentityStatusView(IdentityApiView):
