@@ -1,16 +1,20 @@
 import copy
+import itertools
 import json
+import re
 import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError
 
-from faces.models import Chunk, FaceDetection, MediaFile
-from faces.services import media_file_ingest
+from faces.models import Chunk, FaceDetection, MediaFile, TraceSegment
+from faces.segments import segments_differences
+from faces.services import ingest, ingest_rows, media_file_ingest
 from identities.storage import identity_json_path
 from momentry.core.errors import Conflict
-from tests.factories import IdentityFactory
+from tests.factories import ChunkFactory, FaceFactory, IdentityFactory, MediaFileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +62,7 @@ def stored_file_bindings(identity):
 
 
 def nothing_written():
-    return not MediaFile.objects.exists() and not FaceDetection.objects.exists() and not Chunk.objects.exists()
+    return not any(model.objects.exists() for model in (MediaFile, FaceDetection, Chunk, TraceSegment))
 
 
 def test_good_document_writes_rows_and_identity_json(django_capture_on_commit_callbacks):
@@ -156,6 +160,21 @@ MALFORMED = {
     "chunk text missing": (_delete(["chunks", 1, "text"]), "chunks[1].text is required"),
     "chunk text with NUL": (_set(["chunks", 1, "text"], "a\x00b"), "chunks[1].text must not contain NUL"),
     "chunk_type empty": (_set(["chunks", 1, "chunk_type"], " "), "chunks[1].chunk_type must not be empty"),
+    "confidence missing": (_delete(["faces", 2, "confidence"]), "faces[2].confidence is required"),
+    "bbox with a boolean": (_set(["faces", 2, "bbox"], [True, 0.0, 10.0, 10.0]), "faces[2].bbox must be [x1, y1"),
+    "bbox infinite": (_set(["faces", 2, "bbox"], [0.0, 0.0, float("inf"), 5.0]), "faces[2].bbox must be [x1, y1"),
+    "embedding with NaN": (_set(["faces", 2, "embedding"], [0.1, float("nan")]), "faces[2].embedding must be"),
+    "embedding of infinities": (_set(["faces", 2, "embedding"], [float("inf"), float("-inf")]), "faces[2].embedding"),
+    "embedding with a boolean": (_set(["faces", 2, "embedding"], [0.1, False]), "faces[2].embedding must be"),
+    "embedding empty": (_set(["faces", 2, "embedding"], []), "faces[2].embedding must be a non-empty list"),
+    "identity_uuid a list": (_set(["faces", 2, "identity_uuid"], ["cary"]), "faces[2].identity_uuid must be a UUID"),
+    "trace_id below 32 bits": (_set(["faces", 2, "trace_id"], -(2**31) - 1), "faces[2].trace_id must be between -2147"),
+    "confidence a negative integer": (_set(["faces", 2, "confidence"], -1), "faces[2].confidence must be between 0"),
+    # Every face is checked before any two are compared: the malformed face is the reason given.
+    "malformed face after a duplicate": (
+        lambda document: document["faces"].extend([face(20), face(40, confidence=2)]),
+        "faces[4].confidence must be between 0 and 1",
+    ),
 }
 
 
@@ -266,7 +285,8 @@ def test_command_ingests_good_documents_and_reports_the_bad_one(tmp_path, capsys
         call_command("ingest", str(library))
 
     out, err = capsys.readouterr()
-    assert "Ingested 2 file(s), refused 2; wrote 6 faces and 4 chunks." in out
+    summary = r"Ingested 2 file\(s\), refused 2; wrote 6 faces and 4 chunks in [0-9.]+ s, after [0-9.]+ s of JSON"
+    assert re.search(summary, out)
     assert f"Refused {library / 'b_broken.json'}: chunks[0].start_time must be a finite number" in err
     assert f"Refused {library / 'c_not_json.json'}: not valid JSON" in err
     assert "Ingesting [" in err
@@ -283,7 +303,7 @@ def test_command_refuses_existing_file_unless_replace(tmp_path, capsys):
 
     write_json(path, {**json.loads(path.read_text()), "faces": [face(99)]})
     call_command("ingest", "--replace", str(path))
-    assert "Ingested 1 file(s), refused 0; wrote 1 faces and 2 chunks." in capsys.readouterr().out
+    assert "Ingested 1 file(s), refused 0; wrote 1 faces and 2 chunks in " in capsys.readouterr().out
     assert list(FaceDetection.objects.values_list("frame_number", flat=True)) == [99]
 
 
@@ -293,13 +313,139 @@ def test_command_reports_a_missing_path(tmp_path, capsys):
     assert f"Refused {tmp_path / 'missing.json'}: no such file" in capsys.readouterr().err
 
 
-def test_failure_while_writing_rolls_back_the_whole_document(monkeypatch):
-    """Faces are written before chunks; a failure on the chunks must take the faces with it."""
+def test_numbers_are_stored_as_floats_and_finite_numbers_beyond_a_float_sum_are_accepted():
+    file_uuid = uuid.uuid4()
+    document = ingest_document(
+        file_uuid=file_uuid,
+        faces=[
+            face(10, bbox=[10, 20, 110, 220], confidence=1, embedding=[1, -2, 0.5]),
+            face(20, embedding=[1e308, 1e308]),  # each finite, though their sum is not
+        ],
+    )
+    assert media_file_ingest(document=document).faces == 2
+    stored = FaceDetection.objects.get(media_file__file_uuid=file_uuid, frame_number=10)
+    assert json.dumps(stored.bbox) == "[10.0, 20.0, 110.0, 220.0]"
+    assert json.dumps(stored.embedding) == "[1.0, -2.0, 0.5]"
+    assert stored.confidence == 1.0
 
-    def fail(*args, **kwargs):
-        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Chunk.objects, "bulk_create", fail)
-    with pytest.raises(RuntimeError):
+def test_faces_with_and_without_embeddings_round_trip_exactly():
+    grant = IdentityFactory()
+    embeddings = [
+        [0.1, 1 / 3, -2.5e-8, 123456.789, 5e-324, -0.999999999999],
+        [0.12345678901234568] * 512,
+        None,
+    ]
+    faces = [
+        face(position * 10, trace_id=position, identity=grant if position else None, embedding=embedding,
+             bbox=[0.1 + position, 1 / 7, 640.25 + position, 480.000001], confidence=0.1 + position / 10)
+        for position, embedding in enumerate(embeddings)
+    ]
+    document = ingest_document(faces=copy.deepcopy(faces))
+    media_file_ingest(document=document)
+
+    stored = FaceDetection.objects.filter(media_file__file_uuid=document["file_uuid"]).order_by("frame_number")
+    for given, face_row in zip(faces, stored, strict=True):
+        assert json.dumps(face_row.bbox) == json.dumps(given["bbox"])
+        assert face_row.confidence == given["confidence"]
+        assert json.dumps(face_row.embedding) == json.dumps(given.get("embedding"))
+        assert face_row.identity_id == (grant.id if "identity_uuid" in given else None)
+
+
+def test_an_identity_named_in_both_forms_is_one_identity():
+    grant = IdentityFactory()
+    dashed = str(grant.identity_uuid).upper()
+    document = ingest_document(faces=[face(10, identity=grant), {**face(20), "identity_uuid": dashed}])
+    media_file_ingest(document=document)
+    assert list(FaceDetection.objects.values_list("identity_id", flat=True)) == [grant.id, grant.id]
+
+
+def test_re_ingest_of_a_file_keeps_the_bindings_and_rebuilds_its_segments(django_capture_on_commit_callbacks):
+    """A file as the factories leave it (faces bound by hand, segments beside them), replaced."""
+    grant, hepburn = IdentityFactory.create_batch(2)
+    media_file = MediaFileFactory()
+    for frame_number in (10, 11, 12):
+        FaceFactory(media_file=media_file, frame_number=frame_number, trace_id=1, identity=grant)
+    FaceFactory(media_file=media_file, frame_number=12, index=1, trace_id=2, identity=hepburn)
+    FaceFactory(media_file=media_file, frame_number=40, trace_id=3)
+    ChunkFactory(media_file=media_file, chunk_id="old")
+
+    replacement = ingest_document(
+        file_uuid=media_file.file_uuid,
+        faces=[
+            face(10, trace_id=5),
+            face(11, trace_id=5, identity=hepburn),  # still there: stays Grant's
+            face(12, trace_id=6),
+            face(13, trace_id=6, identity=hepburn),  # new: the document's
+            face(40, trace_id=7, embedding=[0.5, 0.25]),
+        ],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = media_file_ingest(document=replacement, replace=True)
+
+    assert (result.replaced, result.faces, result.bindings_kept, result.bindings_dropped) == (True, 5, 3, 1)
+    rows = media_file.faces.order_by("frame_number", "index").values_list("frame_number", "trace_id", "identity_id")
+    assert list(rows) == [(10, 5, grant.id), (11, 5, grant.id), (12, 6, grant.id), (13, 6, hepburn.id), (40, 7, None)]
+    assert list(media_file.chunks.values_list("chunk_id", flat=True)) == ["c1", "c2"]
+    assert segments_differences(media_file.pk) == ([], [])
+    segments = TraceSegment.objects.filter(media_file=media_file).order_by("trace_id", "identity_id")
+    assert list(segments.values_list("trace_id", "identity_id", "face_count", "embedding_count")) == [
+        (5, grant.id, 2, 0),
+        (6, grant.id, 1, 0),
+        (6, hepburn.id, 1, 0),
+        (7, None, 1, 1),
+    ]
+    assert stored_file_bindings(hepburn) == [{"file_uuid": media_file.file_uuid.hex, "trace_ids": [6], "face_count": 1}]
+
+
+def after_calls(calls, function, then):
+    """`function` for its first `calls` calls, `then` for the others."""
+    counter = itertools.count()
+    return lambda *args: function(*args) if next(counter) < calls else then(*args)
+
+
+def disk_full(*args, **kwargs):
+    raise RuntimeError("disk full")
+
+
+def big_document(faces=3000):
+    """Enough faces that the rows sent before face 2,000 fill several of psycopg's COPY buffers."""
+    return ingest_document(faces=[face(n, trace_id=n // 50, embedding=[0.25] * 16) for n in range(faces)])
+
+
+def test_a_failure_half_way_through_the_faces_leaves_nothing(monkeypatch):
+    """Raised while the rows stream in: on PostgreSQL inside the COPY, with 2,000 faces sent."""
+    monkeypatch.setattr(ingest_rows, "_floats_json", after_calls(4000, ingest_rows._floats_json, disk_full))
+    with pytest.raises(RuntimeError, match="disk full"):
+        media_file_ingest(document=big_document())
+    assert nothing_written()
+
+
+def test_a_row_the_database_refuses_half_way_leaves_nothing(monkeypatch):
+    """Text that is not JSON from face 2,000 on: refused by PostgreSQL's COPY or SQLite's JSON check."""
+    not_json = after_calls(4000, ingest_rows._floats_json, lambda values: "[1.0,")
+    monkeypatch.setattr(ingest_rows, "_floats_json", not_json)
+    with pytest.raises(DatabaseError):
+        media_file_ingest(document=big_document())
+    assert nothing_written()
+
+
+def test_a_failure_on_the_chunks_takes_the_faces_with_it(monkeypatch):
+    monkeypatch.setattr(ingest, "chunk_rows", disk_full)
+    with pytest.raises(RuntimeError, match="disk full"):
         media_file_ingest(document=ingest_document())
     assert nothing_written()
+
+
+def test_a_failed_replace_leaves_the_file_as_it_was(monkeypatch):
+    grant = IdentityFactory()
+    document = ingest_document(faces=[face(10, identity=grant), face(20)])
+    media_file_ingest(document=document)
+    before = list(FaceDetection.objects.order_by("pk").values_list("pk", "frame_number", "identity_id"))
+    segments_before = list(TraceSegment.objects.order_by("pk").values_list("pk", "trace_id", "identity_id"))
+    monkeypatch.setattr(ingest_rows, "_floats_json", after_calls(2, ingest_rows._floats_json, disk_full))
+    with pytest.raises(RuntimeError, match="disk full"):
+        media_file_ingest(document={**document, "faces": [face(10), face(30), face(40)]}, replace=True)
+    assert list(FaceDetection.objects.order_by("pk").values_list("pk", "frame_number", "identity_id")) == before
+    assert list(TraceSegment.objects.order_by("pk").values_list("pk", "trace_id", "identity_id")) == segments_before
+    assert Chunk.objects.count() == 2

@@ -1,0 +1,116 @@
+"""Ingest of one detection document per media file.
+
+A document is checked whole before anything is written (`ingest_checks`), then written in one
+transaction: the media file, its faces and chunks streamed in (`ingest_rows`), the file's trace
+segments rebuilt from the faces; so a malformed document, or a failure anywhere, leaves nothing.
+"""
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from momentry.core.errors import Conflict
+from momentry.core.locking import lock_in_key_order
+
+from ..models import Chunk, FaceDetection, MediaFile, identity_model
+from ..segments import segments_rebuild_file
+from ..signals import face_owners_changed
+from .ingest_checks import ingest_document_check
+from .ingest_rows import CHUNK_COLUMNS, FACE_COLUMNS, FaceRows, chunk_rows, face_bindings_of_file, rows_insert
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    file_uuid: uuid.UUID
+    replaced: bool
+    faces: int
+    chunks: int
+    bindings_kept: int
+    bindings_dropped: int
+
+
+def _lock_identities(checked, media_file):
+    """Lock the identities the faces name and those the file's faces are bound to now, in id order,
+    so none is deleted while faces are pointed at it. Returns `{uuid: id}` of every locked one; a
+    name that matches no identity makes the document malformed."""
+    named = set(checked.identity_uuids.values())
+    condition = Q(identity_uuid__in=named)
+    if media_file is not None:
+        condition |= Q(id__in=media_file.faces.filter(identity__isnull=False).values("identity_id"))
+    locked = {
+        identity.identity_uuid: identity.pk
+        for identity in lock_in_key_order(identity_model().objects.filter(condition).only("id", "identity_uuid"))
+    }
+    if not named <= locked.keys():
+        for position, face in enumerate(checked.faces):
+            named_uuid = checked.identity_uuids.get(face.get("identity_uuid"))
+            if named_uuid is not None and named_uuid not in locked:
+                raise ValidationError(f"faces[{position}].identity_uuid {named_uuid.hex} names no identity.")
+    return locked
+
+
+def media_file_ingest(*, document, replace=False):
+    """Write one ingest document: the media file, its faces and its chunks, whole or not at all.
+
+    The document is checked before the transaction opens, so a large one holds no lock while it
+    is checked. An existing `file_uuid` is refused (409) unless `replace`; then its faces and chunks
+    are replaced, and a face whose `(frame_number, index)` still exists keeps the identity it was
+    bound to (a curator's binding outlives a new detection run; the document's `identity_uuid`
+    applies to the other faces). `face_owners_changed` names the identities whose faces changed.
+    """
+    checked = ingest_document_check(document)
+    with transaction.atomic():
+        return _media_file_write(checked, replace=replace)
+
+
+def _media_file_write(checked, *, replace):
+    media_values = {
+        "file_name": checked.file_name,
+        "fps": checked.fps,
+        "duration": checked.duration,
+        "frame_count": checked.frame_count,
+    }
+    media_file = MediaFile.objects.select_for_update().filter(file_uuid=checked.file_uuid).first()
+    if media_file is not None and not replace:
+        raise Conflict(
+            f"File {checked.file_uuid.hex} is already ingested; ingest with --replace to replace it.", code="file_exists"
+        )
+    locked_identities = _lock_identities(checked, media_file)
+
+    replaced = media_file is not None
+    previous_bindings = {}
+    if media_file is None:
+        try:
+            media_file = MediaFile.objects.create(file_uuid=checked.file_uuid, **media_values)
+        except IntegrityError:
+            raise Conflict(f"File {checked.file_uuid.hex} was ingested concurrently.", code="file_exists") from None
+    else:
+        previous_bindings = face_bindings_of_file(media_file.pk)
+        # One DELETE each (no signal or cascade asks for the rows one by one).
+        media_file.faces.all().delete()
+        media_file.chunks.all().delete()
+        for field, value in media_values.items():
+            setattr(media_file, field, value)
+        media_file.save()
+
+    face_rows = FaceRows(
+        checked.faces,
+        media_file_id=media_file.pk,
+        identity_ids={value: locked_identities[named] for value, named in checked.identity_uuids.items()},
+        previous_bindings=previous_bindings,
+    )
+    rows_insert(FaceDetection, FACE_COLUMNS, face_rows)
+    rows_insert(Chunk, CHUNK_COLUMNS, chunk_rows(checked.chunks, media_file_id=media_file.pk))
+    segments_rebuild_file(media_file.pk)
+
+    face_owners_changed.send(sender=FaceDetection, identity_uuids=sorted(locked_identities))
+    return IngestResult(
+        file_uuid=checked.file_uuid,
+        replaced=replaced,
+        faces=len(checked.faces),
+        chunks=len(checked.chunks),
+        bindings_kept=face_rows.kept,
+        bindings_dropped=len(previous_bindings) - face_rows.kept,
+    )
