@@ -128,4 +128,9 @@ class TraceSegment(models.Model):
                 fields=["media_file", "trace_id"], condition=Q(identity__isnull=True), name="segment_unique_unbound"
             ),
         ]
-        indexes = [models.Index(fields=["media_file", "trace_first_frame", "trace_id"], name="segment_file_idx")]
+        indexes = [
+            models.Index(fields=["media_file", "trace_first_frame", "trace_id"], name="segment_file_idx"),
+            # An identity's traces in page order: without it PostgreSQL walks segment_file_idx for
+            # the order and filters every segment of the library (15 ms at 100k segments).
+            models.Index(fields=["identity", "media_file", "trace_first_frame", "trace_id"], name="segment_owner_idx"),
+        ]
