@@ -2,6 +2,8 @@
 item serializers), so the schema at /api/v1/schema/ is exactly what is sent."""
 from rest_framework import serializers
 
+from momentry.api.serializers import FlatListSerializer
+
 from ..models import IdentitySource, IdentityStatus
 from .fields import DisplayNameField, FileBindingSerializer, HexUuidField
 
@@ -15,6 +17,9 @@ class IdentityFileSerializer(serializers.Serializer):
     first_appearance = serializers.FloatField(allow_null=True, help_text="Seconds: first frame / fps.")
     last_appearance = serializers.FloatField(allow_null=True, help_text="Seconds: last frame / fps.")
     avg_confidence = serializers.FloatField()
+
+    class Meta:
+        list_serializer_class = FlatListSerializer
 
 
 class IdentityFilesResponseSerializer(serializers.Serializer):
@@ -35,6 +40,9 @@ class FaceSerializer(serializers.Serializer):
     bbox = serializers.ListField(child=serializers.FloatField(), help_text="[x1, y1, x2, y2] in pixels.")
     confidence = serializers.FloatField()
     trace_id = serializers.IntegerField()
+
+    class Meta:
+        list_serializer_class = FlatListSerializer
 
 
 class PageFieldsSerializer(serializers.Serializer):
@@ -61,6 +69,9 @@ class TraceSerializer(serializers.Serializer):
     first_sec = serializers.FloatField(allow_null=True)
     last_sec = serializers.FloatField(allow_null=True)
     avg_confidence = serializers.FloatField()
+
+    class Meta:
+        list_serializer_class = FlatListSerializer
 
 
 class IdentityTracesResponseSerializer(PageFieldsSerializer):
@@ -89,6 +100,9 @@ class ChunkSerializer(serializers.Serializer):
     end_time = serializers.FloatField()
     text = serializers.CharField()
     text_content = serializers.CharField(source="text")
+
+    class Meta:
+        list_serializer_class = FlatListSerializer
 
 
 class IdentityChunksResponseSerializer(PageFieldsSerializer):
@@ -143,6 +157,9 @@ class IdentityChunkRowSerializer(serializers.Serializer):
     chunk_id = serializers.CharField(source="chunk.chunk_id")
     start_time = serializers.FloatField(source="chunk.start_time")
     text_content = serializers.CharField(source="chunk.text")
+
+    class Meta:
+        list_serializer_class = FlatListSerializer
 
 
 class IdentitiesSearchResponseSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apikeys.permissions import file_limit_of
+from momentry.api.serializers import FlatListSerializer
 
 from ..models import Identity
 from .fields import DisplayNameField, HexUuidField
@@ -31,6 +32,7 @@ class IdentitySerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        list_serializer_class = FlatListSerializer
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_tmdb_profile(self, identity):
