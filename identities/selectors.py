@@ -44,14 +44,9 @@ def display_name(identity, locale):
     return identity.name
 
 
-def identity_file_bindings(identity):
-    """Per file, the traces and the number of faces bound to the identity: its segments (one query)."""
-    return identity_documents([identity])[identity.pk]["file_bindings"]
-
-
 def identity_document(identity):
-    """The `identity.json` format, as on disk and from `GET /identity/:uuid/json`."""
-    return _document(identity, identity_file_bindings(identity))
+    """The `identity.json` format, as on disk and from `GET /identity/:uuid/json` (one query)."""
+    return identity_documents([identity])[identity.pk]
 
 
 def identity_documents(identities):

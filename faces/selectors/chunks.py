@@ -1,10 +1,15 @@
 """Reads of what was said while an identity was on screen: chunks overlapping its traces."""
 from dataclasses import dataclass
 
-from ..models import MediaFile
-from .sql import CHUNK_TABLE, MEDIA_FILE_TABLE, SEGMENT_TABLE, fetch, placed_chunks_sql, placed_islands_ctes
-
-_FILE_UUID = MediaFile._meta.get_field("file_uuid")
+from .sql import (
+    CHUNK_TABLE,
+    MEDIA_FILE_TABLE,
+    SEGMENT_TABLE,
+    fetch,
+    file_uuid_of,
+    placed_chunks_sql,
+    placed_islands_ctes,
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ _ROW_COLUMNS = "p.id, p.chunk_id, p.chunk_type, p.start_frame, p.end_frame, p.st
 
 def _chunk_row(row):
     *chunk, file_uuid, file_name, fps = row
-    return ChunkRow(*chunk, media_file=ChunkFile(_FILE_UUID.to_python(file_uuid), file_name, fps))
+    return ChunkRow(*chunk, media_file=ChunkFile(file_uuid_of(file_uuid), file_name, fps))
 
 
 def _total_and_page(ctes, params, *, start, end, columns):

@@ -9,7 +9,7 @@ from momentry.core.paging import Page
 
 from ..keys import face_id
 from ..models import Chunk, FaceDetection, MediaFile, TraceSegment
-from .sql import MEDIA_FILE_TABLE, SEGMENT_TABLE, fetch, segments_where
+from .sql import MEDIA_FILE_TABLE, SEGMENT_TABLE, fetch, file_uuid_of, segments_where
 
 
 def frame_seconds(frame_number, fps):
@@ -41,7 +41,7 @@ def _bound_faces(identity, media_files):
     return faces if media_files is None else faces.filter(media_file__in=media_files)
 
 
-def _segments(identity, media_files):
+def identity_segments(identity, media_files=None):
     """The identity's trace segments, within `media_files` (a MediaFile queryset) unless None."""
     segments = TraceSegment.objects.filter(identity=identity)
     return segments if media_files is None else segments.filter(media_file__in=media_files)
@@ -49,8 +49,8 @@ def _segments(identity, media_files):
 
 def identity_bound_file_uuids(identity):
     """The uuids of the files where faces are bound to the identity (one query)."""
-    segments = TraceSegment.objects.filter(identity=identity)
-    return set(segments.order_by().values_list("media_file__file_uuid", flat=True).distinct())
+    segments = identity_segments(identity).order_by()
+    return set(segments.values_list("media_file__file_uuid", flat=True).distinct())
 
 
 def identity_file_summaries(identity, *, media_files=None):
@@ -74,10 +74,9 @@ def identity_file_summaries(identity, *, media_files=None):
             ORDER BY g.media_file_id""",
         params,
     )
-    file_uuid_field = MediaFile._meta.get_field("file_uuid")
     return [
         {
-            "file_uuid": file_uuid_field.to_python(file_uuid),
+            "file_uuid": file_uuid_of(file_uuid),
             "file_name": file_name,
             "face_count": int(face_count),
             "first_appearance": frame_seconds(first_frame, fps),
@@ -105,7 +104,7 @@ def identity_face_page(identity, *, page, page_size, media_files=None):
     Two queries: the total, summed over the identity's segments (a COUNT would read each of its
     faces: 100k index entries for a big identity), and the page's columns (no model instances).
     """
-    total = _segments(identity, media_files).aggregate(n=Coalesce(Sum("face_count"), 0))["n"]
+    total = identity_segments(identity, media_files).aggregate(n=Coalesce(Sum("face_count"), 0))["n"]
     offset = (page - 1) * page_size
     rows = []
     if offset < total:
@@ -133,7 +132,7 @@ def identity_face_page(identity, *, page, page_size, media_files=None):
 
 def identity_face_summary(identity, *, media_files=None):
     """Face count, file count and whether any bound face carries an embedding (one query)."""
-    summary = _segments(identity, media_files).aggregate(
+    summary = identity_segments(identity, media_files).aggregate(
         face_count=Coalesce(Sum("face_count"), 0),
         file_count=Count("media_file", distinct=True),
         embedding_count=Coalesce(Sum("embedding_count"), 0),

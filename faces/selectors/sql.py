@@ -19,6 +19,13 @@ CHUNK_TABLE = Chunk._meta.db_table
 # rounding can never drop a chunk that just touches a span. It only widens the index range scan.
 OVERLAP_BOUND_SLACK_SECONDS = 1.0
 
+_FILE_UUID = MediaFile._meta.get_field("file_uuid")
+
+
+def file_uuid_of(value):
+    """A file uuid as raw SQL returns it (a UUID on PostgreSQL, hex text on SQLite) as a UUID."""
+    return _FILE_UUID.to_python(value)
+
 
 def in_subquery(column, queryset):
     """`column IN (<the queryset's ids>)` as SQL and parameters, to embed in the raw queries below.

@@ -5,7 +5,7 @@ from django.db.models import Count, Min, Q, Sum, Window
 from django.db.models.functions import Coalesce
 
 from ..models import TraceSegment
-from .files import frame_seconds
+from .files import frame_seconds, identity_segments
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,7 @@ def identity_trace_page(identity, *, page, page_size, media_files=None):
     totals ride on each row of the page as window aggregates (a second only for a page past the end).
     `media_files` (a MediaFile queryset) limits the traces, and so both totals, to those files.
     """
-    segments = TraceSegment.objects.filter(identity=identity)
-    if media_files is not None:
-        segments = segments.filter(media_file__in=media_files)
+    segments = identity_segments(identity, media_files)
     offset = (page - 1) * page_size
     rows = list(
         segments.annotate(total=Window(Count("id")), total_faces=Window(Sum("trace_face_count")))
