@@ -1,13 +1,13 @@
 """Trace segments rebuilt from the faces, for the traces a write touched and nothing else.
 
-Every write that moves, adds or removes faces calls `segments_rebuild` with the `(media_file_id,
-trace_id)` of the traces it touched, inside its transaction: one DELETE and one INSERT ... SELECT
-over those traces' faces (the `face_trace_idx` index), whatever their number; a face move calls
-`segments_after_move`, which first re-points the segments that moved whole (one UPDATE).
+Every write that moves faces calls `segments_after_move` with what it moved, inside its
+transaction: it re-points the segments that moved whole (one UPDATE) and rebuilds the other
+touched traces with one DELETE and one INSERT ... SELECT over their faces (the `face_trace_idx`
+index), whatever their number. Ingest rebuilds its file (`segments_rebuild_file`), and
+`segments_rebuild` rebuilds given traces (as tests build data the way ingest would).
 `segments_differences` recomputes the same rows for whole files and lists where the table
 disagrees (`check_traces`).
 """
-import json
 from collections import Counter
 
 from django.db import connection
@@ -112,18 +112,18 @@ def _execute(sql, params):
 # space of its own: one-key advisory locks never collide with two-key ones).
 SEGMENT_LOCK_CLASS = 0x5E6
 
-_LOCK_FILES = """
-    SELECT pg_advisory_xact_lock(%s, file_id)
-    FROM (SELECT DISTINCT (e::text)::integer AS file_id FROM jsonb_array_elements(%s::jsonb) e ORDER BY 1) AS files"""
-
-
 def _lock_files(file_ids):
     """Two writers that moved different faces of one trace must not rebuild its segments from two
     snapshots: on PostgreSQL each waits, per file and in id order, for the other's commit, and
     then reads the faces as committed (each statement has a fresh snapshot). SQLite has one writer.
     """
     if connection.vendor == "postgresql":
-        _execute(_LOCK_FILES, [SEGMENT_LOCK_CLASS, json.dumps(sorted(file_ids))])
+        ordered = [(file_id,) for file_id in sorted(set(file_ids))]
+        files, params = rows_relation("files", [("file_id", "integer")], ordered)
+        _execute(
+            f"SELECT pg_advisory_xact_lock(%s, file_id) FROM (SELECT file_id FROM {files} ORDER BY file_id) AS ordered",
+            [SEGMENT_LOCK_CLASS, *params],
+        )
 
 
 def segments_rebuild(trace_keys):
