@@ -28,6 +28,12 @@ _FACE_FIELD_SET = frozenset(FACE_FIELDS)
 CHUNK_FIELDS = ("chunk_id", "chunk_type", "start_frame", "end_frame", "start_time", "end_time", "text")
 _FLOATS = {float}
 
+
+def only_floats(values):
+    """Whether every value is exactly a float (one set of types, faster than a test per value)."""
+    return set(map(type, values)) == _FLOATS
+
+
 # A face's (frame_number, index) as one integer (index < 2**15), for the sets and maps of a document.
 FACE_KEY_STRIDE = INT16_MAX + 1
 
@@ -59,7 +65,7 @@ def _is_number(value):
 def _finite_numbers(values):
     """Whether every value is a finite number. Floats whose sum is finite are (an infinity or a NaN
     makes the sum one); anything else, a sum that overflows included, is tested value by value."""
-    if set(map(type, values)) == _FLOATS and math.isfinite(sum(values)):
+    if only_floats(values) and math.isfinite(sum(values)):
         return True
     return all(map(_is_number, values))
 
