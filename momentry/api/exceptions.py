@@ -5,6 +5,7 @@ domain errors of `momentry.core.errors`, which carry no status: it is chosen her
 build error bodies themselves.
 """
 import logging
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -69,34 +70,55 @@ _APPLICATION_STATUSES = {
 }
 
 
-def exception_handler(exc, context):
+@dataclass(frozen=True)
+class ApiError:
+    """What the contract answers for a failure: the HTTP status, the error body's code and message,
+    and the headers that go with it (WWW-Authenticate, Retry-After)."""
+
+    status: int
+    code: str
+    message: str
+    headers: dict = field(default_factory=dict)
+
+
+def api_error(exc):
+    """The `ApiError` of a failure, or None for one the API does not expect (a 500). The one
+    mapping from exceptions to statuses and codes: the handler answers a request with it, and an
+    endpoint that answers per item (mergefrom) answers each failed item with it."""
     # Django's upload limits (DATA_UPLOAD_MAX_*) raise these while DRF parses the body.
     if isinstance(exc, RequestDataTooBig):
-        return error_response(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "request_too_large", "The request body is too large."
-        )
+        return ApiError(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "request_too_large", "The request body is too large.")
     if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
-        return error_response(status.HTTP_400_BAD_REQUEST, "bad_request", str(exc))
+        return ApiError(status.HTTP_400_BAD_REQUEST, "bad_request", str(exc))
     if isinstance(exc, ApplicationError):
         status_code = next(code for cls, code in _APPLICATION_STATUSES.items() if isinstance(exc, cls))
-        return error_response(status_code, exc.code, exc.message)
+        return ApiError(status_code, exc.code, exc.message)
     if isinstance(exc, DjangoValidationError):
-        return error_response(status.HTTP_400_BAD_REQUEST, "validation_error", _django_validation_message(exc))
+        return ApiError(status.HTTP_400_BAD_REQUEST, "validation_error", _django_validation_message(exc))
     if isinstance(exc, Http404):
-        message = str(exc) or "Not found."
-        return error_response(status.HTTP_404_NOT_FOUND, "not_found", message)
+        return ApiError(status.HTTP_404_NOT_FOUND, "not_found", str(exc) or "Not found.")
     if isinstance(exc, PermissionDenied):
-        return error_response(status.HTTP_403_FORBIDDEN, "permission_denied", str(exc) or "Permission denied.")
+        return ApiError(status.HTTP_403_FORBIDDEN, "permission_denied", str(exc) or "Permission denied.")
     if isinstance(exc, drf_exceptions.APIException):
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
-        response = error_response(exc.status_code, code, _first_message(exc.detail))
+        headers = {}
         if getattr(exc, "auth_header", None):
-            response["WWW-Authenticate"] = exc.auth_header
+            headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
-            response["Retry-After"] = str(int(exc.wait))
-        return response
-    logger.exception("Unhandled error in %s", context.get("view"))
-    return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Internal server error.")
+            headers["Retry-After"] = str(int(exc.wait))
+        return ApiError(exc.status_code, code, _first_message(exc.detail), headers)
+    return None
+
+
+def exception_handler(exc, context):
+    error = api_error(exc)
+    if error is None:
+        logger.exception("Unhandled error in %s", context.get("view"))
+        return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Internal server error.")
+    response = error_response(error.status, error.code, error.message)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
 
 
 def json_error(status_code, code, message):
