@@ -110,6 +110,9 @@ class TraceSegment(models.Model):
     # The face a crop or a suggestion shows first: highest confidence × bbox area.
     best_frame = models.IntegerField()
     best_index = models.SmallIntegerField()
+    # The sum of the segment's face embeddings, each scaled to unit length (float32, `faces.centroids`):
+    # sums add, so a merge that re-points a segment moves its share of the centroid with it.
+    embedding_sum = models.BinaryField(null=True, blank=True)
     trace_face_count = models.IntegerField()
     trace_frame_count = models.IntegerField()
     trace_first_frame = models.IntegerField()
@@ -134,3 +137,24 @@ class TraceSegment(models.Model):
             # the order and filters every segment of the library (15 ms at 100k segments).
             models.Index(fields=["identity", "media_file", "trace_first_frame", "trace_id"], name="segment_owner_idx"),
         ]
+
+
+class IdentityCentroid(models.Model):
+    """The direction of an identity's faces in embedding space: what suggestions compare.
+
+    `embedding_sum` (float64) is the sum of its segments' `embedding_sum`, kept by adding what each
+    move brought and took away (`faces.centroids`); `centroid` is that sum at unit length (float32),
+    null while no face of the identity has an embedding. `changed_at` lets a process that holds the
+    centroids in memory fetch only the rows changed since it last looked.
+    """
+
+    identity = models.OneToOneField(
+        "identities.Identity", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    embedding_count = models.IntegerField()
+    embedding_sum = models.BinaryField(null=True, blank=True)
+    centroid = models.BinaryField(null=True, blank=True)
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["identity_id"]

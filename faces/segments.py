@@ -6,12 +6,22 @@ touched traces with one DELETE and one INSERT ... SELECT over their faces (the `
 index), whatever their number. Ingest rebuilds its file (`segments_rebuild_file`), and
 `segments_rebuild` rebuilds given traces (as tests build data the way ingest would).
 `segments_differences` recomputes the same rows for whole files and lists where the table
-disagrees (`check_traces`).
+disagrees (`check_traces`). Each of them also keeps the embedding sums of the segments and the
+centroids of their owners (`faces.centroids`).
 """
 from collections import Counter
 
 from django.db import connection
 
+from .centroids import (
+    SEGMENT_SUM_DTYPE,
+    centroid_changes,
+    centroids_apply,
+    segment_sums_of_file,
+    segment_sums_of_traces,
+    segment_sums_write,
+    vector_from,
+)
 from .models import FaceDetection, TraceSegment
 from .relations import rows_relation
 
@@ -131,10 +141,13 @@ def segments_rebuild(trace_keys):
     trace_keys = sorted(set(trace_keys))
     if trace_keys:
         _lock_files({file_id for file_id, _ in trace_keys})
-        _rebuild_locked(trace_keys)
+        taken, given = _rebuild_locked(trace_keys)
+        centroids_apply(centroid_changes(taken=taken, given=given))
 
 
 def _rebuild_locked(trace_keys):
+    """Rebuild the traces' segments; returns the segment sums it took away and those it wrote."""
+    taken = segment_sums_of_traces(trace_keys)
     touched, params = rows_relation("t", _TRACE_COLUMNS, trace_keys)
     _execute(
         f"DELETE FROM {SEGMENT_TABLE} WHERE (media_file_id, trace_id) IN (SELECT file_id, trace_id FROM {touched})",
@@ -143,6 +156,7 @@ def _rebuild_locked(trace_keys):
     # A join driven by the touched traces, so each is one range of `face_trace_idx`.
     faces_from = f"{touched} JOIN {FACE_TABLE} f ON f.media_file_id = t.file_id AND f.trace_id = t.trace_id"
     _execute(f"INSERT INTO {SEGMENT_TABLE} ({', '.join(SEGMENT_COLUMNS)}) {_segments_select(faces_from)}", params)
+    return taken, segment_sums_write(trace_keys=trace_keys)
 
 
 _REPOINT = f"""
@@ -154,7 +168,7 @@ _REPOINT = f"""
       AND NOT (m.to_id IS NULL AND EXISTS (
           SELECT 1 FROM {SEGMENT_TABLE} AS o
           WHERE o.identity_id IS NULL AND o.media_file_id = m.file_id AND o.trace_id = m.trace))
-    RETURNING media_file_id, trace_id"""
+    RETURNING media_file_id, trace_id, embedding_count, embedding_sum"""
 
 
 def segments_after_move(moved):
@@ -176,7 +190,8 @@ def segments_after_move(moved):
         for (file_id, trace_id, from_id, to_id), faces in moved.items()
         if moves_in_trace[file_id, trace_id] == 1 and from_id != to_id
     ]
-    repointed = set()
+    owners_of_trace = {(file_id, trace_id): (from_id, to_id) for file_id, trace_id, from_id, to_id, _ in candidates}
+    repointed, taken, given = set(), [], []
     # Bound and unbound segments apart, so that each is found by its own unique index.
     for from_owner, moves in (
         ("s.identity_id = m.from_id", [move for move in candidates if move[2] is not None]),
@@ -186,20 +201,31 @@ def segments_after_move(moved):
             relation, params = rows_relation("m", _REPOINT_COLUMNS, moves)
             with connection.cursor() as cursor:
                 cursor.execute(_REPOINT.format(moves=relation, from_owner=from_owner), params)
-                repointed.update(cursor.fetchall())
+                for file_id, trace_id, faces, data in cursor.fetchall():
+                    repointed.add((file_id, trace_id))
+                    # A re-pointed segment's sum leaves its old owner's centroid for the new one's.
+                    if data is not None:
+                        from_id, to_id = owners_of_trace[file_id, trace_id]
+                        total = vector_from(data, SEGMENT_SUM_DTYPE)
+                        taken.append((from_id, faces, total))
+                        given.append((to_id, faces, total))
     rest = sorted(set(moves_in_trace) - repointed)
     if rest:
-        _rebuild_locked(rest)
+        rebuilt_taken, rebuilt_given = _rebuild_locked(rest)
+        taken, given = taken + rebuilt_taken, given + rebuilt_given
+    centroids_apply(centroid_changes(taken=taken, given=given))
 
 
 def segments_rebuild_file(media_file_id):
     """Rebuild every segment of one file (after an ingest wrote or replaced its faces)."""
     _lock_files([media_file_id])
+    taken = segment_sums_of_file(media_file_id)
     _execute(f"DELETE FROM {SEGMENT_TABLE} WHERE media_file_id = %s", [media_file_id])
     _execute(
         f"INSERT INTO {SEGMENT_TABLE} ({', '.join(SEGMENT_COLUMNS)}) {_segments_select(_FILE_FACES)}",
         [media_file_id],
     )
+    centroids_apply(centroid_changes(taken=taken, given=segment_sums_write(media_file_id=media_file_id)))
 
 
 def segments_differences(media_file_id):

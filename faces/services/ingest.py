@@ -14,6 +14,7 @@ from django.db.models import Q
 from momentry.core.errors import Conflict
 from momentry.core.locking import lock_in_key_order
 
+from ..centroids import library_embedding_dimensions
 from ..models import Chunk, FaceDetection, MediaFile, identity_model
 from ..segments import segments_rebuild_file
 from ..signals import face_owners_changed
@@ -51,6 +52,19 @@ def _lock_identities(checked, media_file):
     return locked
 
 
+def _ensure_embedding_space(checked, media_file):
+    """Refuse embeddings of another length than the library's (a file that is being replaced does
+    not count: re-ingesting the only file may change the space)."""
+    if checked.embedding_dimensions is None:
+        return
+    library = library_embedding_dimensions(excluding_file_id=media_file.pk if media_file else None)
+    if library is not None and library != checked.embedding_dimensions:
+        raise ValidationError(
+            f"The faces' embeddings have {checked.embedding_dimensions} numbers, the library's have {library}: "
+            "every embedding of a library has the same length."
+        )
+
+
 def media_file_ingest(*, document, replace=False):
     """Write one ingest document: the media file, its faces and its chunks, whole or not at all.
 
@@ -77,6 +91,7 @@ def _media_file_write(checked, *, replace):
         raise Conflict(
             f"File {checked.file_uuid.hex} is already ingested; ingest with --replace to replace it.", code="file_exists"
         )
+    _ensure_embedding_space(checked, media_file)
     locked_identities = _lock_identities(checked, media_file)
 
     replaced = media_file is not None

@@ -51,6 +51,8 @@ class CheckedDocument:
     chunks: list
     # Each `identity_uuid` value the faces give, mapped to the UUID it names.
     identity_uuids: dict
+    # The length of every embedding the faces carry (one embedding space), None when none does.
+    embedding_dimensions: int | None
 
 
 def _is_number(value):
@@ -172,6 +174,25 @@ def _check_faces(faces):
     return identity_uuids
 
 
+def _embedding_dimensions(faces):
+    """The one length of the faces' embeddings: centroids add embeddings, so they must agree."""
+    lengths = {len(embedding) for face in faces if (embedding := face.get("embedding")) is not None}
+    if len(lengths) <= 1:
+        return next(iter(lengths), None)
+    first = None
+    for position, face in enumerate(faces):
+        embedding = face.get("embedding")
+        if embedding is None:
+            continue
+        if first is None:
+            first = (position, len(embedding))
+        elif len(embedding) != first[1]:
+            raise ValidationError(
+                f"faces[{position}].embedding has {len(embedding)} numbers where faces[{first[0]}].embedding has "
+                f"{first[1]}: every embedding of a library has the same length."
+            )
+
+
 def _clean_chunk(raw, where):
     chunk = _object(raw, where)
     for field in CHUNK_FIELDS:
@@ -241,4 +262,5 @@ def ingest_document_check(document):
         faces=faces,
         chunks=chunks,
         identity_uuids=identity_uuids,
+        embedding_dimensions=_embedding_dimensions(faces),
     )

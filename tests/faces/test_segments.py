@@ -119,7 +119,7 @@ def test_check_traces_reports_a_hand_edit_and_rebuilds_what_differs():
     make_trace(media_file=MediaFileFactory(), trace_id=1, size=2)
     cary = IdentityFactory()
     assert run_check_traces("--check")[0].strip() == (
-        "check_traces: 2 file(s) checked, 0 differ (0 segment row(s)), 0 to rebuild"
+        "check_traces: 2 file(s) checked, 0 differ (0 segment row(s)), 0 to rebuild; 0 identity centroid(s) differ"
     )
     # A write outside the services: the faces say one thing, the segments another.
     FaceDetection.objects.filter(media_file=media_file, frame_number=0).update(identity=cary)
@@ -130,7 +130,7 @@ def test_check_traces_reports_a_hand_edit_and_rebuilds_what_differs():
     assert set(segments_of(media_file)) == {(1, None)}  # --check changed nothing
 
     out, err = run_check_traces()
-    assert out.strip() == "check_traces: 2 file(s) checked, 1 differ (3 segment row(s)), 1 rebuilt"
+    assert out.strip() == "check_traces: 2 file(s) checked, 1 differ (3 segment row(s)), 1 rebuilt; 0 identity centroid(s) differ"
     assert f"missing segment: media_file_id={media_file.pk}, trace_id=1, identity_id={cary.pk}, face_count=1" in err
     assert f"wrong segment: media_file_id={media_file.pk}, trace_id=1, identity_id=None, face_count=3" in err
     assert {key: row.face_count for key, row in segments_of(media_file).items()} == {(1, cary.pk): 1, (1, None): 2}

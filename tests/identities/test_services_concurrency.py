@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.http import Http404
 
-from faces.models import FaceDetection, TraceSegment
+from faces.models import FaceDetection, IdentityCentroid, TraceSegment
 from history.models import IdentityHistory
 from identities.models import Identity
 from identities.selectors import identity_document
@@ -19,7 +19,7 @@ from identities.services.image_reencoding import reencode_profile_image
 from identities.services.images import ProfileImageChange, identity_profile_image_set
 from identities.services.replay import history_undo
 from momentry.core.errors import Conflict
-from tests.factories import IdentityFactory, MediaFileFactory, image_bytes, image_upload, make_trace
+from tests.factories import FaceFactory, IdentityFactory, MediaFileFactory, image_bytes, image_upload, make_trace
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -114,6 +114,31 @@ def test_two_curators_binding_different_faces_of_one_trace(round_number):
     assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)], outcomes
     counts = dict(TraceSegment.objects.values_list("identity_id", "face_count"))
     assert counts == {anna.pk: 1, ben.pk: 1, None: TRACE_SIZE - 2}
+
+
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_two_binds_taking_faces_of_one_stranger_in_two_files_both_leave_its_centroid(round_number):
+    """Each bind locks only its own file's segments; the stranger's centroid row is the one both
+    change, and the second adds to what the first committed instead of overwriting it."""
+    stranger, anna, ben = IdentityFactory(source="auto"), IdentityFactory(), IdentityFactory()
+    files = [MediaFileFactory(), MediaFileFactory()]
+    for media_file, embedding in zip(files, ([1.0, 0.0], [0.0, 1.0])):
+        FaceFactory(media_file=media_file, trace_id=1, frame_number=0, embedding=embedding, identity=stranger)
+        FaceFactory(media_file=media_file, trace_id=1, frame_number=5, embedding=[1.0, 1.0], identity=stranger)
+
+    outcomes = run_together(
+        *(
+            lambda media_file=media_file, person=person: face_bind(
+                identity_uuid=person.identity_uuid, file_uuid=media_file.file_uuid,
+                frame_number=0, index=0, actor="key:test",
+            )
+            for media_file, person in zip(files, (anna, ben))
+        )
+    )
+
+    assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)], outcomes
+    counts = dict(IdentityCentroid.objects.values_list("identity_id", "embedding_count"))
+    assert counts == {stranger.pk: 2, anna.pk: 1, ben.pk: 1}
 
 
 @pytest.mark.parametrize("round_number", range(ROUNDS))
