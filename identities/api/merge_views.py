@@ -1,18 +1,25 @@
-"""mergeinto, the undo and redo of a merge, and the merge history."""
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+"""mergeinto and mergefrom, the undo and redo of a merge, and the merge history."""
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 
 from apikeys.permissions import actor_for
 from history.merge_records import merge_clock, merge_history_page
+from momentry.api.exceptions import api_error
 from momentry.api.pagination import page_params
 from momentry.api.params import bool_param, uuid_from_body
 from momentry.api.schema import UUID_PATTERN, errors, links
 from momentry.api.views import IdentityApiView, page_parameters
+from momentry.core.parsing import uuid_from_path
 
 from ..services import merging
 from .file_limits import ensure_identity_faces_allowed, ensure_merge_replay_allowed
 from .links import redo_merge_targets, undo_merge_targets
 from .merge_serializers import (
+    FAILED,
+    MERGED,
+    MergeFromRequestSerializer,
+    MergeFromResponseSerializer,
     MergeHistoryResponseSerializer,
     MergeIntoRequestSerializer,
     MergeResponseSerializer,
@@ -90,6 +97,87 @@ class MergeIntoView(IdentityApiView):
             f"({merge.faces_transferred} faces transferred, {_outcome(merge)})"
         )
         return _merge_response(merge, message)
+
+
+def _merge_from_source(request, source_uuid, *, target_uuid, keep_history):
+    """One source of a mergefrom as mergeinto of it would go (the key's file limit, then the merge),
+    answered as an item: a refusal becomes the code and message the request would have had."""
+    try:
+        ensure_identity_faces_allowed(request, source_uuid, change=f"merging identity {source_uuid.hex}")
+        merge = merging.identity_merge(
+            identity_uuid=source_uuid, into_uuid=target_uuid, keep_history=keep_history, actor=actor_for(request)
+        )
+    except Exception as exc:
+        error = api_error(exc)
+        if error is None:
+            raise
+        error_body = {"code": error.code, "message": error.message}
+        return {"source_uuid": source_uuid.hex, "status": FAILED, "error": error_body}
+    return {
+        "source_uuid": source_uuid.hex,
+        "status": MERGED,
+        "merge_id": merge.merge_id,
+        "faces_transferred": merge.faces_transferred,
+        "aliases_added": merge.aliases_added,
+        "metadata_fields_added": merge.metadata_fields_added,
+    }
+
+
+class MergeFromView(IdentityApiView):
+    @extend_schema(
+        operation_id="identity_merge_from",
+        summary="Merge several identities into this one",
+        request=MergeFromRequestSerializer,
+        responses={
+            200: MergeFromResponseSerializer,
+            207: OpenApiResponse(
+                MergeFromResponseSerializer,
+                description="Some sources did not merge: their items say why; the others merged.",
+            ),
+            **errors(
+                {
+                    400: "Nothing merged: the body is not an object; source_uuids missing, not a list, empty, over "
+                    "100, with an entry that is not a uuid, twice the same uuid or this identity; keep_history not "
+                    "a boolean; or this identity is merged.",
+                    404: "No identity with this uuid.",
+                },
+                write=True,
+                body=True,
+            ),
+        },
+        extensions=links(**undo_merge_targets("/results/0/merge_id")),
+        description=(
+            "Merges each of `source_uuids` into this identity, in the order given, as mergeinto of it would: "
+            "each its own merge, with its own `merge_id` and undo. A source that cannot merge (unknown, merged "
+            "already, with faces in files a file-limited key may not change, ...) is an `error` item with the "
+            "code mergeinto would answer, and the others still merge; a failure leaves the merges before it "
+            "standing. 200 when every source merged, 207 otherwise; 400 (nothing merged) for a malformed body, "
+            "404 for an unknown identity."
+        ),
+    )
+    def post(self, request, target_uuid):
+        target_uuid = uuid_from_path(target_uuid, what="identity")
+        serializer = MergeFromRequestSerializer(data=request.data, context={"target_uuid": target_uuid})
+        serializer.is_valid(raise_exception=True)
+        merging.merge_target_check(identity_uuid=target_uuid)
+        results = [
+            _merge_from_source(
+                request, source_uuid, target_uuid=target_uuid, keep_history=serializer.validated_data["keep_history"]
+            )
+            for source_uuid in serializer.validated_data["source_uuids"]
+        ]
+        merged = sum(result["status"] == MERGED for result in results)
+        body = {
+            "success": merged == len(results),
+            "target_uuid": target_uuid.hex,
+            "merged": merged,
+            "failed": len(results) - merged,
+            "results": results,
+        }
+        return Response(
+            MergeFromResponseSerializer(body).data,
+            status=status.HTTP_200_OK if body["success"] else status.HTTP_207_MULTI_STATUS,
+        )
 
 
 class MergeUndoView(IdentityApiView):

@@ -31,6 +31,9 @@ urlpatterns = [
     path(
         "identity/<uuidish:identity_uuid>/mergeinto", merge_views.MergeIntoView.as_view(), name="identity-merge-into"
     ),
+    path(
+        "identity/<uuidish:target_uuid>/mergefrom", merge_views.MergeFromView.as_view(), name="identity-merge-from"
+    ),
     path("identity/merge/history", merge_views.MergeHistoryView.as_view(), name="identity-merge-history"),
     path("identity/merge/<uuidish:merge_id>/undo", merge_views.MergeUndoView.as_view(), name="identity-merge-undo"),
     path("identity/merge/<uuidish:merge_id>/redo", merge_views.MergeRedoView.as_view(), name="identity-merge-redo"),

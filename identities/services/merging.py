@@ -19,6 +19,7 @@ from momentry.core.errors import ApplicationError
 from momentry.core.parsing import parse_uuid, uuid_from_path
 
 from ..models import IdentityStatus
+from ..selectors import identity_get
 from .files import identity_sync_files_on_commit
 from .merge_steps import MergeUndone, merge_apply, undo_apply
 from .rows import identities_locked, identity_row
@@ -55,10 +56,21 @@ def _ensure_mergeable(source, target):
         raise ApplicationError(
             f"Identity {source.identity_uuid.hex} is already merged into another identity.", code="already_merged"
         )
+    _ensure_target_open(target)
+
+
+def _ensure_target_open(target):
     if target.status == IdentityStatus.MERGED:
         raise ApplicationError(
             f"Cannot merge into {target.identity_uuid.hex}: it is merged into another identity.", code="target_merged"
         )
+
+
+def merge_target_check(*, identity_uuid):
+    """404 for no such identity, 400 for a merged one: checked once before a batch of merges into
+    it starts (mergefrom), so none begins for a target that takes none; each merge checks again
+    under its locks."""
+    _ensure_target_open(identity_get(identity_uuid))
 
 
 def _rows(*identities):

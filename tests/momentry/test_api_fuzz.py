@@ -48,8 +48,11 @@ CONFIG = schemathesis.Config.from_dict(
         "generation": {"allow-x00": False},
         "operations": [
             # The state decides, as the contract says: a merge undone already, or expired, or not
-            # undone (redo), or into itself or a merged identity (mergeinto) is a 400.
-            also_accept(["identity_merge_undo", "identity_merge_redo", "identity_merge_into"], "400"),
+            # undone (redo), or into itself or a merged identity (mergeinto, mergefrom) is a 400; so are
+            # mergefrom's sources that name one identity in both forms, or the target itself.
+            also_accept(
+                ["identity_merge_undo", "identity_merge_redo", "identity_merge_into", "identity_merge_from"], "400"
+            ),
             # `format: binary` cannot say "a JPEG or PNG that decodes": random bytes are a corrupt
             # image (400) or no image at all (415), as the operation documents.
             also_accept(["identity_profile_image_upload"], "400", "415"),
@@ -74,6 +77,7 @@ QUERY_IDS = {
     "merge_id": "merge_id",
 }
 BODY_IDS = {"file_uuid": "file_uuid", "into_uuid": "identity_uuid", "identity_uuid": "identity_uuid"}
+PATH_IDS = {"target_uuid": "identity_uuid"}
 
 # The ids of the library the current test made; `before_call` reads them.
 KNOWN = {}
@@ -116,7 +120,7 @@ def before_call(context, case, kwargs):
     if (case.headers or {}).get("X-API-Key") == PLACEHOLDER_KEY:  # a case built at collection
         case.headers["X-API-Key"] = KNOWN["key"]
     for name, value in (case.path_parameters or {}).items():
-        case.path_parameters[name] = _known(name, value)
+        case.path_parameters[name] = _known(PATH_IDS.get(name, name), value)
     for name, known in QUERY_IDS.items():
         if case.query and name in case.query:
             case.query[name] = _known(known, case.query[name])
@@ -124,6 +128,8 @@ def before_call(context, case, kwargs):
         for name, known in BODY_IDS.items():
             if name in case.body:
                 case.body[name] = _known(known, case.body[name])
+        if isinstance(case.body.get("source_uuids"), list):
+            case.body["source_uuids"] = [_known("identity_uuid", value) for value in case.body["source_uuids"]]
         if isinstance(case.body.get("trace_id"), int):
             case.body["trace_id"] = _pick(KNOWN["trace_id"], case.body["trace_id"])
         if isinstance(case.body.get("face_id"), str) and FACE_ID.fullmatch(case.body["face_id"]):

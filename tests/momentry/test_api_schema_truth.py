@@ -80,6 +80,7 @@ EXPECTED_4XX = {
     "identity_bind_trace": BODY | {404},
     "identity_unbind": BODY | {404},
     "identity_merge_into": BODY | {404},
+    "identity_merge_from": BODY | {404},
     "identity_merge_undo": JSON | {400, 404},
     "identity_merge_redo": JSON | {400, 404},
     "identity_merge_history": JSON | {400},
@@ -158,7 +159,7 @@ def test_every_uuid_parameter_has_the_uuid_pattern(schema):
             if given["name"] in uuid_parameters:
                 assert given["schema"]["pattern"] == UUID_PATTERN, f"{method} {path} {given['name']}"
                 found += 1
-    assert found == 26
+    assert found == 27
 
 
 def test_face_id_pattern_is_exactly_what_parse_face_id_takes():
@@ -200,7 +201,13 @@ def test_patch_body_needs_at_least_one_known_field(api, schema):
 def test_component_names_are_readable(schema):
     names = set(schema["components"]["schemas"])
     assert not [name for name in names if name.endswith("RequestRequest") or name.startswith("Patched")]
-    assert {"IdentityPatchRequest", "IdentityUploadRequest", "MergeIntoRequest", "UnbindRequest"} <= names
+    assert {
+        "IdentityPatchRequest",
+        "IdentityUploadRequest",
+        "MergeIntoRequest",
+        "MergeFromRequest",
+        "UnbindRequest",
+    } <= names
 
 
 def test_one_enum_per_concept_with_member_names(schema):
