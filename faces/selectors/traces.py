@@ -62,28 +62,63 @@ def identity_trace_page(identity, *, page, page_size, media_files=None):
     return TracePage(rows=traces, total=total, total_faces=total_faces)
 
 
-def file_trace_page(media_file, *, page, page_size):
+def identity_strongest_traces(identity, *, limit):
+    """The identity's traces with most of its faces first (then the most confident): the few a
+    curator looks at to tell who it is. Its own faces' figures (the segment's), with the file's
+    name for the link. One query."""
+    rows = (
+        identity_segments(identity)
+        .order_by("-face_count", "-avg_confidence", "media_file_id", "trace_id")
+        .values_list(
+            "media_file__file_uuid",
+            "media_file__file_name",
+            "media_file__fps",
+            "trace_id",
+            "face_count",
+            "first_frame",
+            "last_frame",
+            "avg_confidence",
+        )[:limit]
+    )
+    return [
+        {
+            "file_uuid": file_uuid,
+            "file_name": file_name,
+            "trace_id": trace_id,
+            "face_count": face_count,
+            "first_sec": frame_seconds(first_frame, fps),
+            "last_sec": frame_seconds(last_frame, fps),
+            "avg_confidence": avg_confidence,
+        }
+        for file_uuid, file_name, fps, trace_id, face_count, first_frame, last_frame, avg_confidence in rows
+    ]
+
+
+def file_trace_page(media_file, *, page, page_size, bound=None):
     """One page of a file's traces by first frame, each with the identities its faces are bound to
-    and how many of its faces are bound (`bound_count` of `face_count`).
+    and how many of its faces are bound (`bound_count` of `face_count`); with `bound` only the
+    traces with some face bound (True) or none (False).
 
     A trace is the segments of one `trace_id`; the whole-trace figures are the same on each.
     Three queries: the count, the page of traces, and the owners' segments of those traces.
     """
     segments = TraceSegment.objects.filter(media_file=media_file)
-    total = segments.aggregate(n=Count("trace_id", distinct=True))["n"]
+    by_trace = segments.values("trace_id").annotate(
+        frames=Min("trace_frame_count"),
+        faces=Min("trace_face_count"),
+        first=Min("trace_first_frame"),
+        last=Min("trace_last_frame"),
+        confidence=Min("trace_avg_confidence"),
+        bound=Coalesce(Sum("face_count", filter=Q(identity__isnull=False)), 0),
+    )
+    if bound is None:
+        total = segments.aggregate(n=Count("trace_id", distinct=True))["n"]
+    else:
+        by_trace = by_trace.filter(bound__gt=0) if bound else by_trace.filter(bound=0)
+        total = by_trace.count()
     offset = (page - 1) * page_size
-    by_trace = (
-        segments.values("trace_id")
-        .annotate(
-            frames=Min("trace_frame_count"),
-            faces=Min("trace_face_count"),
-            first=Min("trace_first_frame"),
-            last=Min("trace_last_frame"),
-            confidence=Min("trace_avg_confidence"),
-            bound=Coalesce(Sum("face_count", filter=Q(identity__isnull=False)), 0),
-        )
-        .order_by("first", "trace_id")
-        .values_list("trace_id", "frames", "faces", "first", "last", "confidence", "bound")
+    by_trace = by_trace.order_by("first", "trace_id").values_list(
+        "trace_id", "frames", "faces", "first", "last", "confidence", "bound"
     )
     rows = list(by_trace[offset : offset + page_size])
     owners = {}

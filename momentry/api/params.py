@@ -41,3 +41,13 @@ def bool_param(params, name):
     if lowered in {"false", "0", "no"}:
         return False
     raise ValidationError({name: "Must be true or false."})
+
+
+def choice_param(params, name, choices, *, default):
+    """A query parameter that is one of `choices`; anything else is a 400 listing them."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in choices:
+        raise ValidationError({name: f"Must be one of: {', '.join(choices)}."})
+    return raw
