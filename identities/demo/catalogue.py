@@ -72,6 +72,10 @@ PEOPLE = {
     ]
 }
 
+# Pairs of the cast whose faces a recogniser finds alike (`embeddings.LOOKALIKE_COSINE`): Warner's two
+# gangster leads, two of Hitchcock's blondes, the two musicians of Some Like It Hot, two suave villains.
+LOOKALIKES = (("bogart", "raft"), ("saint", "kelly"), ("curtis", "lemmon"), ("rains", "mason"))
+
 FILMS = (
     Film("Casablanca", 1942, 102, 24.0, 1440, 1080,
          (("bogart", "Rick Blaine"), ("bergman", "Ilsa Lund"), ("henreid", "Victor Laszlo"),

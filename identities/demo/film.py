@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .catalogue import GROUP_ACTIONS, LINES, PEOPLE, SOLO_ACTIONS
+from .embeddings import trace_embeddings
 from .naming import film_file_name, film_uuid, person_uuid
 
-EMBEDDING_DIMENSIONS = 16
 DETECTIONS_PER_SECOND = 2
 SHOT_KINDS = ("close", "medium", "two", "wide", "cutaway")
 SHOT_KIND_WEIGHTS = (26, 22, 18, 8, 26)
@@ -20,22 +20,23 @@ CAST_TRACE_FATE_WEIGHTS = (70, 14, 16)
 EXTRA_TRACE_BOUND_SHARE = 0.8
 
 
-@dataclass
+@dataclass(eq=False)
 class _Performer:
-    """Someone who appears on screen: the centre their face embeddings scatter around, and
-    `bind(rng)`, which decides the identity (or None) one of their traces ends up bound to."""
+    """Someone who appears on screen: the centre their face embeddings scatter around (a unit
+    vector), and `bind(rng)`, which decides the identity (or None) one of their traces ends up bound to."""
 
     label: str
     character: str
-    centre: list
+    centre: object
     bind: Callable
 
 
 class FilmBuilder:
-    def __init__(self, film, *, seed, scale, strangers, bindings):
+    def __init__(self, film, *, seed, scale, strangers, bindings, embeddings):
         self.film = film
         self.rng = random.Random(f"{seed}:{film.title}:{film.year}")
-        self.seed = seed
+        self.embeddings = embeddings
+        self.embedding_rng = embeddings.generator(f"{film.title}:{film.year}")
         self.file_uuid = film_uuid(film)
         self.duration = round(film.runtime_minutes * 60 * scale, 3)
         self.stride = max(1, round(film.fps / DETECTIONS_PER_SECOND))
@@ -51,10 +52,6 @@ class FilmBuilder:
 
     # People on screen.
 
-    def _centre(self, label):
-        rng = random.Random(f"{self.seed}:embedding:{label}")
-        return [rng.gauss(0, 1) for _ in range(EMBEDDING_DIMENSIONS)]
-
     def _cast_member(self, key, character):
         person = PEOPLE[key]
         identity = person_uuid(person)
@@ -67,7 +64,7 @@ class FilmBuilder:
                 return self._shadow_stranger(key)
             return None
 
-        return _Performer(label=key, character=character, centre=self._centre(key), bind=bind)
+        return _Performer(label=key, character=character, centre=self.embeddings.cast_centres[key], bind=bind)
 
     def _extra(self, number):
         label = f"{self.file_uuid.hex}:extra:{number}"
@@ -75,7 +72,7 @@ class FilmBuilder:
         def bind(rng):
             return self._stranger(label) if rng.random() < EXTRA_TRACE_BOUND_SHARE else None
 
-        return _Performer(label=label, character="", centre=self._centre(label), bind=bind)
+        return _Performer(label=label, character="", centre=self.embeddings.extra_centre(label), bind=bind)
 
     def _stranger(self, label):
         """The auto-clustered identity of an anonymous face, created when its first trace is bound."""
@@ -172,8 +169,9 @@ class FilmBuilder:
         zoom = 1 + rng.gauss(0, 0.004)
         low, high = CONFIDENCE[kind]
         confidence = rng.uniform(low, high)
+        embeddings = trace_embeddings(self.embedding_rng, person.centre, count=len(frames), kind=kind)
         faces = []
-        for frame_number in frames:
+        for frame_number, embedding in zip(frames, embeddings):
             centre_x += drift_x + rng.gauss(0, face_width * 0.006)
             centre_y += drift_y + rng.gauss(0, face_height * 0.004)
             face_width, face_height = face_width * zoom, face_height * zoom
@@ -187,7 +185,7 @@ class FilmBuilder:
                 "bbox": [round(x1, 1), round(y1, 1), round(x2, 1), round(y2, 1)],
                 "confidence": round(min(max(confidence + rng.gauss(0, 0.012), low - 0.05), 0.999), 4),
                 "trace_id": trace_id,
-                "embedding": self._embedding(person.centre),
+                "embedding": embedding,
             }
             if identity is not None:
                 face["identity_uuid"] = identity.hex
@@ -195,12 +193,6 @@ class FilmBuilder:
         if identity is not None:
             self.bindings.add(identity.hex, self.file_uuid.hex, trace_id, len(faces))
         return faces
-
-    def _embedding(self, centre):
-        gauss = self.rng.gauss
-        vector = [value + gauss(0, 0.35) for value in centre]
-        norm = math.sqrt(sum(value * value for value in vector)) or 1.0
-        return [round(value / norm, 4) for value in vector]
 
     def _dialogue(self, start, end, speaker, present, place):
         rng = self.rng

@@ -4,7 +4,8 @@ Every film is cut into scenes and shots; each face on screen in a shot is one tr
 a second with a drifting bounding box and a confidence that follows its size. Most traces of the
 cast are bound to the actor's identity; some went to an auto-clustered `stranger_N` (a merge
 candidate), some are unbound, and the extras become strangers of their own. Dialogue lines are
-`sentence` chunks timed inside the shots, and every scene has a `story_child` summary.
+`sentence` chunks timed inside the shots, and every scene has a `story_child` summary. Face embeddings
+scatter around a centre per person (`embeddings`).
 
 The same seed, films and scale always give the same documents, uuids included.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from identities.selectors import IDENTITY_JSON_VERSION
 
 from .catalogue import FILMS, PEOPLE
+from .embeddings import FaceEmbeddings
 from .film import FilmBuilder
 from .naming import DEMO_NAMESPACE, film_uuid, person_uuid, selected_films
 
@@ -110,11 +112,14 @@ def build_demo_library(*, films=len(FILMS), scale=1.0, seed=DEFAULT_SEED, on_fil
     """The documents of the demo library; `on_film(film)` is called as each film is done."""
     if not 0 < scale <= 4:
         raise ValueError(f"The scale must be above 0 and at most 4, not {scale}.")
-    strangers, bindings = _Strangers(seed), _Bindings()
+    strangers, bindings, embeddings = _Strangers(seed), _Bindings(), FaceEmbeddings(seed)
     credits = defaultdict(list)
     library = DemoLibrary()
     for film in selected_films(films):
-        library.media.append(FilmBuilder(film, seed=seed, scale=scale, strangers=strangers, bindings=bindings).build())
+        builder = FilmBuilder(
+            film, seed=seed, scale=scale, strangers=strangers, bindings=bindings, embeddings=embeddings
+        )
+        library.media.append(builder.build())
         for order, (key, character) in enumerate(film.cast):
             credits[key].append(
                 {
