@@ -61,7 +61,7 @@ class FilmBuilder:
             if fate == "actor":
                 return identity
             if fate == "stranger":
-                return self._shadow_stranger(key)
+                return self._shadow_stranger(key, identity)
             return None
 
         return _Performer(label=key, character=character, centre=self.embeddings.cast_centres[key], bind=bind)
@@ -74,14 +74,17 @@ class FilmBuilder:
 
         return _Performer(label=label, character="", centre=self.embeddings.extra_centre(label), bind=bind)
 
-    def _stranger(self, label):
-        """The auto-clustered identity of an anonymous face, created when its first trace is bound."""
+    def _stranger(self, label, cast_member=None):
+        """The auto-clustered identity of an anonymous face, created when its first trace is bound;
+        `cast_member` is the identity of the actor whose faces it really holds (None for an extra)."""
         if label not in self.strangers.by_label:
-            self.strangers.create(label, file_hex=self.file_uuid.hex, first_seen_sec=self.current_time)
+            self.strangers.create(
+                label, file_hex=self.file_uuid.hex, first_seen_sec=self.current_time, cast_member=cast_member
+            )
         return self.strangers.by_label[label]
 
-    def _shadow_stranger(self, key):
-        return self._stranger(f"{self.file_uuid.hex}:cluster-of:{key}")
+    def _shadow_stranger(self, key, identity):
+        return self._stranger(f"{self.file_uuid.hex}:cluster-of:{key}", identity)
 
     # The film.
 

@@ -5,7 +5,8 @@ a second with a drifting bounding box and a confidence that follows its size. Mo
 cast are bound to the actor's identity; some went to an auto-clustered `stranger_N` (a merge
 candidate), some are unbound, and the extras become strangers of their own. Dialogue lines are
 `sentence` chunks timed inside the shots, and every scene has a `story_child` summary. Face embeddings
-scatter around a centre per person (`embeddings`).
+scatter around a centre per person (`embeddings`), and the library knows which cast member each
+stranger really is (`DemoLibrary.stranger_cast_members`), which no identity document says.
 
 The same seed, films and scale always give the same documents, uuids included.
 """
@@ -26,10 +27,16 @@ STRANGER_NUMBER_START = 10_001
 
 @dataclass
 class DemoLibrary:
-    """The documents of the library: `identity.json` documents and ingest documents."""
+    """The documents of the library: `identity.json` documents and ingest documents.
+
+    `stranger_cast_members` is the ground truth a curator has to find out: `{stranger identity_uuid:
+    identity_uuid of the cast member whose traces the stranger's cluster holds, or None for an extra}`,
+    every uuid as 32 hex digits, for each `stranger_N` of `identities`.
+    """
 
     identities: list = field(default_factory=list)
     media: list = field(default_factory=list)
+    stranger_cast_members: dict = field(default_factory=dict)
 
     @property
     def face_count(self):
@@ -80,11 +87,13 @@ class _Strangers:
         self.seed = seed
         self.by_label = {}
         self.documents = []
+        self.cast_members = {}
 
-    def create(self, label, *, file_hex, first_seen_sec):
+    def create(self, label, *, file_hex, first_seen_sec, cast_member):
         number = STRANGER_NUMBER_START + len(self.documents)
         identity_uuid = uuid.uuid5(DEMO_NAMESPACE, f"{self.seed}:stranger:{label}")
         self.by_label[label] = identity_uuid
+        self.cast_members[identity_uuid.hex] = None if cast_member is None else cast_member.hex
         metadata = {"cluster": {"file_uuid": file_hex, "first_seen_sec": round(first_seen_sec, 2)}}
         self.documents.append(
             _identity_document(
@@ -114,7 +123,7 @@ def build_demo_library(*, films=len(FILMS), scale=1.0, seed=DEFAULT_SEED, on_fil
         raise ValueError(f"The scale must be above 0 and at most 4, not {scale}.")
     strangers, bindings, embeddings = _Strangers(seed), _Bindings(), FaceEmbeddings(seed)
     credits = defaultdict(list)
-    library = DemoLibrary()
+    library = DemoLibrary(stranger_cast_members=strangers.cast_members)
     for film in selected_films(films):
         builder = FilmBuilder(
             film, seed=seed, scale=scale, strangers=strangers, bindings=bindings, embeddings=embeddings
