@@ -3,9 +3,10 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from apikeys.permissions import actor_for
+from momentry.admin import ReadOnlyAdmin
 from momentry.core.errors import ApplicationError, error_message
 
-from .models import Identity
+from .models import Identity, IdentityRejection, TraceRejection
 from .services import documents, editing
 
 
@@ -61,3 +62,23 @@ class IdentityAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for identity in queryset:
             self.delete_model(request, identity)
+
+
+@admin.register(IdentityRejection)
+class IdentityRejectionAdmin(ReadOnlyAdmin):
+    """Made through the API, undone and redone through the identity history, carried by merges."""
+
+    list_display = ["identity_uuid", "candidate_uuid", "actor", "created_at", "merge_id"]
+    search_fields = ["identity_uuid", "candidate_uuid", "merge_id", "actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(TraceRejection)
+class TraceRejectionAdmin(ReadOnlyAdmin):
+    """Recorded by the unbind of a whole trace, undone with it, carried by merges."""
+
+    list_display = ["file_uuid", "trace_id", "identity_uuid", "actor", "created_at", "merge_id"]
+    search_fields = ["file_uuid", "identity_uuid", "merge_id", "actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False

@@ -77,3 +77,70 @@ class FileSyncPending(models.Model):
 
     def __str__(self):
         return self.identity_uuid.hex
+
+
+class IdentityRejection(models.Model):
+    """A curator's "`identity_uuid` is not `candidate_uuid`", which suggestions respect both ways.
+
+    Kept by uuid, not by foreign key: a rejection outlives a re-ingest, and the undo of a delete
+    finds it still there. A curator's own rejection (`merge_id` null) is one row per pair, recorded
+    in the identity's history; a row a merge carried to its target names the merge, whose undo
+    takes exactly those rows back.
+    """
+
+    identity_uuid = models.UUIDField()
+    candidate_uuid = models.UUIDField(db_index=True)
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    merge_id = models.UUIDField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["identity_uuid", "candidate_uuid"], name="identity_rejection_pair_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity_uuid", "candidate_uuid"],
+                condition=models.Q(merge_id__isnull=True),
+                name="identity_rejection_direct_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["identity_uuid", "candidate_uuid", "merge_id"],
+                condition=models.Q(merge_id__isnull=False),
+                name="identity_rejection_carried_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.identity_uuid.hex} is not {self.candidate_uuid.hex}"
+
+
+class TraceRejection(models.Model):
+    """"Trace `trace_id` of file `file_uuid` is not `identity_uuid`", recorded when a curator unbinds
+    the whole trace from that identity. By file uuid and trace id, so it outlives a re-ingest of the
+    file; `merge_id` as on `IdentityRejection`."""
+
+    file_uuid = models.UUIDField()
+    trace_id = models.IntegerField()
+    identity_uuid = models.UUIDField(db_index=True)
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    merge_id = models.UUIDField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["file_uuid", "trace_id"], name="trace_rejection_trace_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["file_uuid", "trace_id", "identity_uuid"],
+                condition=models.Q(merge_id__isnull=True),
+                name="trace_rejection_direct_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["file_uuid", "trace_id", "identity_uuid", "merge_id"],
+                condition=models.Q(merge_id__isnull=False),
+                name="trace_rejection_carried_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"trace {self.trace_id} of {self.file_uuid.hex} is not {self.identity_uuid.hex}"

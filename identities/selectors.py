@@ -1,4 +1,5 @@
 """Reads of identities, shared by the API, the console, the admin and the commands."""
+import uuid
 from collections import defaultdict
 from itertools import groupby
 from operator import itemgetter
@@ -12,7 +13,7 @@ from history.selectors import history_entries
 from momentry.core.parsing import uuid_from_path
 
 from .filtersets import IdentityFilterSet
-from .models import Identity, IdentitySource, IdentityStatus
+from .models import Identity, IdentityRejection, IdentitySource, IdentityStatus, TraceRejection
 
 IDENTITY_JSON_VERSION = 1
 
@@ -139,3 +140,28 @@ def pending_persons_for_file(media_file):
     for identity_id, trace_id in bound:
         trace_ids[identity_id].append(trace_id)
     return [(person, trace_ids[person.pk]) for person in persons]
+
+
+# --- rejections ("not this person") ----------------------------------------------------------
+
+
+def rejected_candidate_uuids(identity_uuid) -> set[uuid.UUID]:
+    """The identities the identity is not, in either direction ("A is not B" is also "B is not A"),
+    whoever recorded it: a curator or a merge that carried it. One query."""
+    identity_uuid = uuid.UUID(str(identity_uuid))
+    pairs = IdentityRejection.objects.filter(Q(identity_uuid=identity_uuid) | Q(candidate_uuid=identity_uuid))
+    return {
+        candidate if rejected == identity_uuid else rejected
+        for rejected, candidate in pairs.values_list("identity_uuid", "candidate_uuid")
+    }
+
+
+def trace_rejections(file_uuid, trace_ids) -> dict[int, set[uuid.UUID]]:
+    """`{trace_id: identities the trace is not}` for every given trace of the file (an empty set for
+    one without rejections). One query."""
+    trace_ids = list(trace_ids)
+    rejected = {trace_id: set() for trace_id in trace_ids}
+    rows = TraceRejection.objects.filter(file_uuid=uuid.UUID(str(file_uuid)), trace_id__in=trace_ids)
+    for trace_id, identity_uuid in rows.values_list("trace_id", "identity_uuid"):
+        rejected[trace_id].add(identity_uuid)
+    return rejected
