@@ -19,6 +19,7 @@ class HistoryAction(models.TextChoices):
     MERGE = "merge", "merge"
     MERGE_UNDO = "merge_undo", "undo of a merge"
     MERGE_REDO = "merge_redo", "redo of a merge"
+    REJECT = "reject", "not this person"
 
 
 # The entries a merge leaves on both identities' stacks. A merge (or its redo) stands until the

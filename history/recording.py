@@ -1,7 +1,9 @@
 """Recording identity history: snapshots, the entry itself, and the profile images undo needs.
 
 A snapshot is `{"identity": <row or null>, "faces": [<group>...]}` and, for the writes that
-touch the profile image, `"profile_image": "profile.jpg" | "profile.png" | null`. A face group is
+touch the profile image, `"profile_image": "profile.jpg" | "profile.png" | null`; for those that
+add rejections, `"rejections": {"candidates": [...], "traces": [...]}` (what the identity is not,
+`identities.services.rejections`). A face group is
 `{"file_uuid", "identity_uuid" (the owner in that state, or null), "keys": [[frame, index], ...]}`;
 before and after list the same faces, grouped by their owner before and after the write. A row
 holds every column, but `metadata` only where the write changed it. The

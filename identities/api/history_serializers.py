@@ -18,6 +18,18 @@ class SnapshotFaceGroupSerializer(serializers.Serializer):
     face_ids = serializers.ListField(child=serializers.CharField(), help_text="`{frame_number}_{index}`.")
 
 
+class SnapshotTraceRejectionSerializer(serializers.Serializer):
+    file_uuid = serializers.CharField()
+    trace_id = serializers.IntegerField()
+
+
+class SnapshotRejectionsSerializer(serializers.Serializer):
+    candidates = serializers.ListField(
+        child=serializers.CharField(), help_text="Identities the entry's identity is not, in this state."
+    )
+    traces = SnapshotTraceRejectionSerializer(many=True, help_text="Traces that are not the entry's identity.")
+
+
 class SnapshotSchemaSerializer(serializers.Serializer):
     identity = serializers.JSONField(
         allow_null=True,
@@ -25,13 +37,16 @@ class SnapshotSchemaSerializer(serializers.Serializer):
     )
     faces = SnapshotFaceGroupSerializer(many=True, help_text="The faces whose binding changed, by file and owner.")
     profile_image = serializers.CharField(required=False, allow_null=True)
+    rejections = SnapshotRejectionsSerializer(
+        required=False, help_text="For the writes that add rejections: none before, those the write added after."
+    )
 
 
 @extend_schema_field(SnapshotSchemaSerializer)
 class SnapshotField(serializers.Field):
     """A snapshot as every other response writes things: faces as `{frame_number}_{index}` face ids
     (stored as `[frame, index]` pairs, which the replay reads) and datetimes in UTC with `Z`; for a
-    key limited to some files, only the faces of those files."""
+    key limited to some files, only the faces and rejected traces of those files."""
 
     def to_representation(self, snapshot):
         shown = dict(snapshot)
@@ -39,6 +54,9 @@ class SnapshotField(serializers.Field):
         request = self.context.get("request")
         if request is not None:
             groups = visible_file_rows(request, groups)
+            if "rejections" in snapshot:
+                rejections = snapshot["rejections"]
+                shown["rejections"] = {**rejections, "traces": visible_file_rows(request, rejections["traces"])}
         identity = snapshot.get("identity")
         if identity is not None:
             datetimes = {name: self._datetime(identity.get(name)) for name in SNAPSHOT_DATETIME_FIELDS}

@@ -1,4 +1,5 @@
-"""Binding faces to identities: one face, a whole trace, and unbinding."""
+"""Binding faces to identities: one face, a whole trace, and unbinding (a whole trace unbound is
+also remembered as "this trace is not the identity", `rejections`)."""
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from history.recording import group_owner_uuids, history_record
 
 from ..models import Identity
 from .files import identity_sync_files_on_commit
+from .rejections import rejections_added, trace_rejection_add
 from .rows import identity_for_update, identity_snapshot
 
 
@@ -24,7 +26,8 @@ class BindingChange:
 
 
 def _faces_in_file(file_uuid, *, frame_number=None, index=None, trace_id=None):
-    """One face (frame, index) or a whole trace of a file; 404 when the file or the faces don't exist."""
+    """`(file, faces)`: one face (frame, index) or a whole trace of a file; 404 when the file or the
+    faces don't exist."""
     media_file = media_file_get(file_uuid)
     faces = FaceDetection.objects.filter(media_file=media_file)
     if trace_id is not None:
@@ -33,12 +36,13 @@ def _faces_in_file(file_uuid, *, frame_number=None, index=None, trace_id=None):
         faces, what = faces.filter(frame_number=frame_number, index=index), f"face {face_id(frame_number, index)}"
     if not faces.exists():
         raise Http404(f"No {what} in file {media_file.file_uuid.hex}.")
-    return faces
+    return media_file, faces
 
 
-def _rebind_faces(*, identity, changing_faces, new_owner, action, actor):
+def _rebind_faces(*, identity, changing_faces, new_owner, action, actor, rejected_trace=None):
     """Lock the faces that change, point exactly those at `new_owner` (one UPDATE by key) and
-    record them on `identity`.
+    record them on `identity`, with "this trace is not the identity" for a `rejected_trace`
+    `(file_uuid, trace_id)` unless a curator said so already.
 
     Nothing changes (and nothing is recorded) when every face already has that owner.
     """
@@ -47,8 +51,18 @@ def _rebind_faces(*, identity, changing_faces, new_owner, action, actor):
     rows = [row for row in rows if row[:3] in moved]
     if not rows:
         return BindingChange(identity=identity, rows_affected=0, history=None)
-    before = identity_snapshot(identity, faces=face_groups(rows))
-    after = identity_snapshot(identity, faces=face_groups(rows, owner=new_owner.identity_uuid if new_owner else None))
+    traces = []
+    if rejected_trace is not None:
+        file_uuid, trace_id = rejected_trace
+        if trace_rejection_add(
+            identity_uuid=identity.identity_uuid, file_uuid=file_uuid, trace_id=trace_id, actor=actor
+        ):
+            traces.append(rejected_trace)
+    rejections_before, rejections_after = rejections_added(traces=traces)
+    before = identity_snapshot(identity, faces=face_groups(rows), **rejections_before)
+    after = identity_snapshot(
+        identity, faces=face_groups(rows, owner=new_owner.identity_uuid if new_owner else None), **rejections_after
+    )
     entry = history_record(
         identity_uuid=identity.identity_uuid, action=action, before=before, after=after, actor=actor
     )
@@ -60,7 +74,7 @@ def face_bind(*, identity_uuid, file_uuid, frame_number, index, actor):
     """Bind one face (`{frame}_{index}`) to the identity, whoever had it before."""
     with transaction.atomic(durable=True):
         identity = identity_for_update(identity_uuid)
-        faces = _faces_in_file(file_uuid, frame_number=frame_number, index=index)
+        _media_file, faces = _faces_in_file(file_uuid, frame_number=frame_number, index=index)
         return _rebind_faces(
             identity=identity,
             changing_faces=faces.exclude(identity=identity),
@@ -74,7 +88,7 @@ def trace_bind(*, identity_uuid, file_uuid, trace_id, actor):
     """Bind every face of a trace to the identity in one UPDATE."""
     with transaction.atomic(durable=True):
         identity = identity_for_update(identity_uuid)
-        faces = _faces_in_file(file_uuid, trace_id=trace_id)
+        _media_file, faces = _faces_in_file(file_uuid, trace_id=trace_id)
         return _rebind_faces(
             identity=identity,
             changing_faces=faces.exclude(identity=identity),
@@ -85,14 +99,16 @@ def trace_bind(*, identity_uuid, file_uuid, trace_id, actor):
 
 
 def faces_unbind(*, identity_uuid, file_uuid, actor, frame_number=None, index=None, trace_id=None):
-    """Unbind one face or a whole trace; only the faces bound to this identity are touched."""
+    """Unbind one face or a whole trace; only the faces bound to this identity are touched. A whole
+    trace is also remembered as not this identity, in the same entry (its undo forgets it)."""
     with transaction.atomic(durable=True):
         identity = identity_for_update(identity_uuid)
-        faces = _faces_in_file(file_uuid, frame_number=frame_number, index=index, trace_id=trace_id)
+        media_file, faces = _faces_in_file(file_uuid, frame_number=frame_number, index=index, trace_id=trace_id)
         return _rebind_faces(
             identity=identity,
             changing_faces=faces.filter(identity=identity),
             new_owner=None,
             action=HistoryAction.UNBIND_TRACE if trace_id is not None else HistoryAction.UNBIND,
             actor=actor,
+            rejected_trace=(media_file.file_uuid, trace_id) if trace_id is not None else None,
         )

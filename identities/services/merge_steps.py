@@ -1,7 +1,8 @@
 """The relational steps of a merge and of its undo, on two identities their caller has locked.
 
 What undo keeps: faces return only if the merge (or the last redo) moved them and they are still
-on the target; what the metadata gets back is decided in `merge_rules`.
+on the target; what the metadata gets back is decided in `merge_rules`. The source's rejections
+are carried to the target as copies naming the merge, which its undo deletes (`rejections`).
 """
 import json
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from history.merge_records import undo_window
 from ..models import Identity, IdentityStatus
 from . import merge_rules
 from .merge_rules import MERGED_INTO
+from .rejections import rejections_carry, rejections_uncarry
 from .rows import identity_row, identity_row_restore
 
 FACES_MOVED_AWAY_LISTED = 100
@@ -27,10 +29,14 @@ class MergeApplied:
     fields: dict
 
 
-def merge_apply(*, source, target, keep_history, merge_id, now):
-    """Move the faces, merge aliases and metadata, then mark or delete the source (both locked)."""
+def merge_apply(*, source, target, keep_history, merge_id, now, actor):
+    """Move the faces, merge aliases and metadata, carry the rejections, then mark or delete the
+    source (both locked)."""
     source_snapshot = identity_row(source)
     moved = faces_move_all(from_id=source.pk, to_id=target.pk)
+    rejections_carry(
+        source_uuid=source.identity_uuid, target_uuid=target.identity_uuid, merge_id=merge_id, actor=actor
+    )
     face_groups, faces_transferred = face_key_groups(moved)
     merge = merge_rules.metadata_merge(target.metadata, source.metadata)
     target.metadata = merge.metadata
@@ -83,6 +89,7 @@ class MergeUndone:
 def undo_apply(*, record, source, target, now):
     """Take the merge out of the target and put the source back (source and target locked)."""
     snapshot = json.loads(record["source_snapshot"])
+    rejections_uncarry(merge_id=record["merge_id"])
     if record["keep_history"]:
         if isinstance(snapshot["metadata"], dict) and isinstance(source.metadata, dict):
             source.metadata = {key: value for key, value in source.metadata.items() if key != MERGED_INTO}

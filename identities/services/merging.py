@@ -128,7 +128,7 @@ def identity_merge(*, identity_uuid, into_uuid, keep_history=True, actor):
         source_name = source.name
         before = _rows(source, target)
         applied = merge_apply(
-            source=source, target=target, keep_history=keep_history, merge_id=merge_id, now=now
+            source=source, target=target, keep_history=keep_history, merge_id=merge_id, now=now, actor=actor
         )
         planner_statistics_refresh_after_large_move(applied.faces_transferred)
         _record_on_both(
@@ -237,7 +237,12 @@ def merge_redo(*, merge_id, actor):
         source_name = source.name
         before = _rows(source, target)
         applied = merge_apply(
-            source=source, target=target, keep_history=record["keep_history"], merge_id=record["merge_id"], now=now
+            source=source,
+            target=target,
+            keep_history=record["keep_history"],
+            merge_id=record["merge_id"],
+            now=now,
+            actor=actor,
         )
         planner_statistics_refresh_after_large_move(applied.faces_transferred)
         _record_on_both(

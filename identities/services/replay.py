@@ -2,10 +2,11 @@
 
 Undo takes the identity from the entry's `after_snapshot` back to its `before_snapshot`, redo the
 other way. Only what the entry changed is written: the columns it changed, the faces it moved
-(one UPDATE) and the profile image (put back from the entry's stash); every identity involved gets
-its `identity.json` rewritten. And only while they still hold the entry's values: a column or a
-face that a later write changed (a merge, the TMDb probe, an upload, another entry, an ingest)
-makes the replay a 409 naming that write, so an undo never overwrites what it did not write.
+(one UPDATE), the rejections it added (`rejections`) and the profile image (put back from the
+entry's stash); every identity involved gets its `identity.json` rewritten. And only while they
+still hold the entry's values: a column or a face that a later write changed (a merge, the TMDb
+probe, an upload, another entry, an ingest) makes the replay a 409 naming that write, so an undo
+never overwrites what it did not write.
 """
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from momentry.core.errors import Conflict
 from ..models import Identity
 from .files import identity_sync_files_on_commit
 from .images import profile_image_sync_on_commit
+from .rejections import rejection_candidates, rejections_ensure_replayable, rejections_replay
 from .rows import identities_locked, identity_row, identity_row_restore
 
 
@@ -62,7 +64,7 @@ def _replay(entry, *, target, source, undo):
     """
     moves = _face_moves(source["faces"], target["faces"])
     involved = {entry.identity_uuid} | {owner for move in moves for owner in move[3:] if owner is not None}
-    locked = identities_locked(involved)
+    locked = identities_locked(involved | rejection_candidates(source, target))
     stack = history_stack.stack_lock(entry)
     if undo:
         history_stack.ensure_undoable(entry, stack)
@@ -71,8 +73,10 @@ def _replay(entry, *, target, source, undo):
     current = locked.get(entry.identity_uuid)
     _ensure_row_holds(entry, source=source["identity"], target=target["identity"], current=current)
     face_moves = _ensure_faces_hold(entry, moves, {owner: identity.pk for owner, identity in locked.items()})
+    rejections_ensure_replayable(entry, source=source, target=target)
     stash_state = BEFORE if undo else AFTER
     faces_moved = _apply(entry, target=target, source=source, face_moves=face_moves, locked=locked)
+    rejections_replay(entry, source=source, target=target)
     planner_statistics_refresh_after_large_move(faces_moved)
     if "profile_image" in target:
         _ensure_stashed(entry.history_id, stash_state, target["profile_image"])
