@@ -7,8 +7,8 @@ documents that are keyed by file, and the 403 for a write that would move faces 
 
 - Reads that list or count faces, traces, chunks or bindings are filtered to the key's files.
 - A request naming another file (a path, `file_uuid` in the query or the body) is a 403.
-- Identity records themselves are identity-level and stay visible; PATCH, upload and the profile
-  image change no face and stay allowed.
+- Identity records themselves are identity-level and stay visible; PATCH, upload, the profile
+  image and the rejection of a suggestion change no face and stay allowed.
 - DELETE and mergeinto move every face of the identity, merge undo/redo and history undo/redo
   move the faces their record names: refused (403, nothing changed) when any lies in another file.
 """

@@ -2,7 +2,7 @@ from django.urls import path
 
 from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
 
-from . import history_views, merge_views, pending_views, read_views, views, write_views
+from . import history_views, merge_views, pending_views, read_views, suggestion_views, views, write_views
 
 urlpatterns = [
     path("identities", views.IdentityListView.as_view(), name="identity-list"),
@@ -33,6 +33,11 @@ urlpatterns = [
     ),
     path(
         "identity/<uuidish:target_uuid>/mergefrom", merge_views.MergeFromView.as_view(), name="identity-merge-from"
+    ),
+    path(
+        "identity/<uuidish:identity_uuid>/suggestions/<uuidish:candidate_uuid>/reject",
+        suggestion_views.SuggestionRejectView.as_view(),
+        name="identity-suggestion-reject",
     ),
     path("identity/merge/history", merge_views.MergeHistoryView.as_view(), name="identity-merge-history"),
     path("identity/merge/<uuidish:merge_id>/undo", merge_views.MergeUndoView.as_view(), name="identity-merge-undo"),

@@ -56,6 +56,8 @@ CONFIG = schemathesis.Config.from_dict(
             # `format: binary` cannot say "a JPEG or PNG that decodes": random bytes are a corrupt
             # image (400) or no image at all (415), as the operation documents.
             also_accept(["identity_profile_image_upload"], "400", "415"),
+            # Rejecting an identity as itself, or a pair a curator rejected already, is a 400.
+            also_accept(["identity_suggestion_reject"], "400"),
         ],
     }
 )
@@ -160,6 +162,7 @@ def make_library():
     KNOWN.update(
         key=key.raw,
         identity_uuid=[cary_hex, audrey.identity_uuid.hex, stranger_hex, extra_hex],
+        candidate_uuid=[cary_hex, audrey.identity_uuid.hex, stranger_hex],
         file_uuid=[film.file_uuid.hex, other.file_uuid.hex],
         history_id=[patched["history_id"]],
         merge_id=[merged["data"]["merge_id"]],

@@ -87,6 +87,7 @@ EXPECTED_4XX = {
     "identity_history_list": JSON | {400, 404},
     "identity_history_undo": JSON | {404, 409},
     "identity_history_redo": JSON | {404, 409},
+    "identity_suggestion_reject": JSON | {400, 404},
     "file_pending_person_create": BODY | {404},
     "file_pending_persons_list": JSON | {404},
 }
@@ -152,14 +153,16 @@ def test_uuid_pattern_is_exactly_what_parse_uuid_takes():
 
 
 def test_every_uuid_parameter_has_the_uuid_pattern(schema):
-    uuid_parameters = {"identity_uuid", "file_uuid", "history_id", "merge_id", "source_uuid", "target_uuid"}
+    uuid_parameters = {
+        "identity_uuid", "candidate_uuid", "file_uuid", "history_id", "merge_id", "source_uuid", "target_uuid"
+    }
     found = 0
     for path, method, operation in operations(schema):
         for given in operation.get("parameters", []):
             if given["name"] in uuid_parameters:
                 assert given["schema"]["pattern"] == UUID_PATTERN, f"{method} {path} {given['name']}"
                 found += 1
-    assert found == 27
+    assert found == 29
 
 
 def test_face_id_pattern_is_exactly_what_parse_face_id_takes():
