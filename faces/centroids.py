@@ -34,9 +34,12 @@ SUM_TOLERANCE = 1e-3
 
 
 def unit_rows(matrix):
-    """Each row of a float matrix at unit length; rows of zeros stay zeros."""
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+    """Each row of a float matrix at unit length; rows of zeros stay zeros. Scaled by the largest
+    value first, so finite numbers near the float limit do not overflow the norm."""
+    scale = np.max(np.abs(matrix), axis=1, keepdims=True)
+    scaled = np.divide(matrix, scale, out=np.zeros_like(matrix), where=scale > 0)
+    norms = np.linalg.norm(scaled, axis=1, keepdims=True)
+    return np.divide(scaled, norms, out=np.zeros_like(scaled), where=norms > 0)
 
 
 def vector_bytes(vector, dtype):

@@ -319,7 +319,7 @@ def test_numbers_are_stored_as_floats_and_finite_numbers_beyond_a_float_sum_are_
         file_uuid=file_uuid,
         faces=[
             face(10, bbox=[10, 20, 110, 220], confidence=1, embedding=[1, -2, 0.5]),
-            face(20, embedding=[1e308, 1e308]),  # each finite, though their sum is not
+            face(20, embedding=[1e308, 1e308, 1e308]),  # each finite, though their sum is not
         ],
     )
     assert media_file_ingest(document=document).faces == 2
@@ -331,8 +331,9 @@ def test_numbers_are_stored_as_floats_and_finite_numbers_beyond_a_float_sum_are_
 
 def test_faces_with_and_without_embeddings_round_trip_exactly():
     grant = IdentityFactory()
+    # One length for all (a library has one embedding space): 512, as face recognisers give.
     embeddings = [
-        [0.1, 1 / 3, -2.5e-8, 123456.789, 5e-324, -0.999999999999],
+        [0.1, 1 / 3, -2.5e-8, 123456.789, 5e-324, -0.999999999999] * 85 + [0.5, 0.25],
         [0.12345678901234568] * 512,
         None,
     ]
