@@ -145,15 +145,18 @@ def pending_persons_for_file(media_file):
 # --- rejections ("not this person") ----------------------------------------------------------
 
 
-def rejected_candidate_uuids(identity_uuid) -> set[uuid.UUID]:
-    """The identities the identity is not, in either direction ("A is not B" is also "B is not A"),
-    whoever recorded it: a curator or a merge that carried it. One query."""
-    identity_uuid = uuid.UUID(str(identity_uuid))
-    pairs = IdentityRejection.objects.filter(Q(identity_uuid=identity_uuid) | Q(candidate_uuid=identity_uuid))
-    return {
-        candidate if rejected == identity_uuid else rejected
-        for rejected, candidate in pairs.values_list("identity_uuid", "candidate_uuid")
-    }
+def rejected_candidates(identity_uuids) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """`{identity uuid: the identities it is not}`, in either direction ("A is not B" is also "B is
+    not A"), whoever recorded it: a curator or a merge that carried it. One query for them all."""
+    wanted = {uuid.UUID(str(identity_uuid)) for identity_uuid in identity_uuids}
+    rejected = {identity_uuid: set() for identity_uuid in wanted}
+    pairs = IdentityRejection.objects.filter(Q(identity_uuid__in=wanted) | Q(candidate_uuid__in=wanted))
+    for one, other in pairs.values_list("identity_uuid", "candidate_uuid"):
+        if one in wanted:
+            rejected[one].add(other)
+        if other in wanted:
+            rejected[other].add(one)
+    return rejected
 
 
 def trace_rejections(file_uuid, trace_ids) -> dict[int, set[uuid.UUID]]:

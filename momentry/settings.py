@@ -195,6 +195,9 @@ SPECTACULAR_SETTINGS = {
         "PatchableStatusEnum": "identities.models.PATCHABLE_STATUSES",
         "HistoryActionEnum": "history.models.HistoryAction",
         "IdentityOrderingEnum": "identities.filtersets.IDENTITY_ORDERING_KEYS",
+        "SuggestionIncludeEnum": "identities.suggestions.INCLUDE_CHOICES",
+        "SuggestionReasonEnum": "identities.suggestions.REASONS",
+        "ReviewOrderEnum": "identities.suggestions.REVIEW_ORDERS",
     },
     # Request bodies are JSON (the profile image declares its multipart body itself).
     "PARSER_WHITELIST": ["momentry.api.parsers.JSONParser"],

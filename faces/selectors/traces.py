@@ -120,7 +120,7 @@ def file_trace_page(media_file, *, page, page_size, bound=None):
     by_trace = by_trace.order_by("first", "trace_id").values_list(
         "trace_id", "frames", "faces", "first", "last", "confidence", "bound"
     )
-    rows = list(by_trace[offset : offset + page_size])
+    rows = list(by_trace[offset : offset + page_size]) if offset < total else []
     owners = {}
     if rows:
         owned = segments.filter(trace_id__in=[row[0] for row in rows], identity__isnull=False)

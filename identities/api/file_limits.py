@@ -12,11 +12,13 @@ documents that are keyed by file, and the 403 for a write that would move faces 
 - DELETE and mergeinto move every face of the identity, merge undo/redo and history undo/redo
   move the faces their record names: refused (403, nothing changed) when any lies in another file.
 """
-from apikeys.permissions import ensure_files_allowed, file_limit_of
+import uuid
+
+from apikeys.permissions import ensure_file_allowed, ensure_files_allowed, file_limit_of
 from faces.selectors import identity_bound_file_uuids, media_files_with_uuids
 from history.merge_records import merge_record_get
 from history.selectors import history_entry_get
-from momentry.core.parsing import parse_uuid
+from momentry.core.parsing import parse_uuid, uuid_from_path
 
 from ..models import Identity
 
@@ -24,6 +26,13 @@ from ..models import Identity
 def visible_media_files(request):
     """The MediaFile queryset of the files the request's key may see; None when it sees them all."""
     return media_files_with_uuids(file_limit_of(request))
+
+
+def allowed_file_uuid(request, file_uuid):
+    """The file uuid of a path (or query) parameter, parsed; 403 when the key may not see it."""
+    parsed = file_uuid if isinstance(file_uuid, uuid.UUID) else uuid_from_path(file_uuid, what="media file")
+    ensure_file_allowed(request, parsed)
+    return parsed
 
 
 def visible_file_rows(request, rows):

@@ -2,14 +2,14 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from apikeys.permissions import actor_for, ensure_file_allowed
+from apikeys.permissions import actor_for
 from faces.selectors import media_file_get
 from momentry.api.schema import errors, links
 from momentry.api.views import LOCALE_PARAMETER, FileApiView
-from momentry.core.parsing import uuid_from_path
 
 from ..selectors import pending_persons_for_file
 from ..services.pending import pending_person_create
+from .file_limits import allowed_file_uuid
 from .links import identity_targets, undo_change_targets
 from .pending_serializers import (
     PendingPersonCreateRequestSerializer,
@@ -17,12 +17,6 @@ from .pending_serializers import (
     PendingPersonListResponseSerializer,
     PendingPersonSerializer,
 )
-
-
-def _allowed_file_uuid(request, file_uuid):
-    parsed = uuid_from_path(file_uuid, what="media file")
-    ensure_file_allowed(request, parsed)
-    return parsed
 
 
 class PendingPersonCreateView(FileApiView):
@@ -46,7 +40,7 @@ class PendingPersonCreateView(FileApiView):
         description="A pending, manual identity for this file; binds every face of the given traces (404 for an unknown one).",
     )
     def post(self, request, file_uuid):
-        file_uuid = _allowed_file_uuid(request, file_uuid)
+        file_uuid = allowed_file_uuid(request, file_uuid)
         serializer = PendingPersonCreateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         creation = pending_person_create(
@@ -89,7 +83,7 @@ class PendingPersonListView(FileApiView):
     def get(self, request, file_uuid):
         """The pending persons (status pending, source manual) created for this file or with faces
         bound in it, oldest first, each with the trace ids bound to it there."""
-        media_file = media_file_get(_allowed_file_uuid(request, file_uuid))
+        media_file = media_file_get(allowed_file_uuid(request, file_uuid))
         rows = [
             {"identity": person, "trace_ids": trace_ids} for person, trace_ids in pending_persons_for_file(media_file)
         ]

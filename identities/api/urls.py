@@ -2,7 +2,16 @@ from django.urls import path
 
 from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
 
-from . import history_views, merge_views, pending_views, read_views, suggestion_views, views, write_views
+from . import (
+    history_views,
+    merge_views,
+    pending_views,
+    read_views,
+    review_views,
+    suggestion_views,
+    views,
+    write_views,
+)
 
 urlpatterns = [
     path("identities", views.IdentityListView.as_view(), name="identity-list"),
@@ -15,6 +24,13 @@ urlpatterns = [
     path("identity/<uuidish:identity_uuid>/chunks", read_views.IdentityChunksView.as_view(), name="identity-chunks"),
     path("identity/<uuidish:identity_uuid>/status", read_views.IdentityStatusView.as_view(), name="identity-status"),
     path("identity/<uuidish:identity_uuid>/json", read_views.IdentityJsonView.as_view(), name="identity-json"),
+    path(
+        "identity/<uuidish:identity_uuid>/suggestions",
+        review_views.IdentitySuggestionsView.as_view(),
+        name="identity-suggestions",
+    ),
+    path("file/<uuidish:file_uuid>/traces", review_views.FileTracesView.as_view(), name="file-traces"),
+    path("review/strangers", review_views.ReviewStrangersView.as_view(), name="review-strangers"),
     path("identity/upload", write_views.IdentityUploadView.as_view(), name="identity-upload"),
     path(
         "identity/<uuidish:identity_uuid>/profile-image",

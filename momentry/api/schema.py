@@ -217,10 +217,14 @@ def empty_optional_queries(result, generator, request, public):
 def typed_nullables(result, generator, request, public):
     """drf-spectacular postprocessing hook: no `nullable` without a `type` (OpenAPI 3.0.3 gives such a
     `nullable` no effect, and linters refuse it). A nullable enum already says null by its `NullEnum`
-    alternative; a nullable JSON value of any type takes null as any other value."""
+    alternative; a nullable JSON value of any type takes null as any other value. A nullable nested
+    object (`allOf` of its component) is typed `object`, so its null stays allowed."""
     for node in _schema_nodes(result):
         if node.get("nullable") is True and "type" not in node:
-            del node["nullable"]
+            if "allOf" in node:
+                node["type"] = "object"
+            else:
+                del node["nullable"]
     return result
 
 

@@ -9,11 +9,16 @@ from django.test.utils import CaptureQueriesContext
 from faces.services import media_file_ingest
 from history.models import IdentityHistory
 from identities.models import IdentityRejection, TraceRejection
-from identities.selectors import rejected_candidate_uuids, trace_rejections
+from identities.selectors import rejected_candidates, trace_rejections
 from tests.factories import IdentityFactory, MediaFileFactory, StrangerFactory, make_trace
 
 # Real commits: identity.json and the merge records follow the database through on_commit callbacks.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("merge_store")]
+
+
+def rejected_candidate_uuids(identity_uuid):
+    parsed = uuid.UUID(str(identity_uuid))
+    return rejected_candidates([parsed])[parsed]
 
 
 def reject(client, identity, candidate):
