@@ -1,9 +1,10 @@
-"""What the curator console's views share: paging without 400s, and running a service with its
-refusal shown to the curator instead of an error page."""
+"""What the curator console's views share: paging without 400s, running a service with its
+refusal shown to the curator instead of an error page, and success messages that can be undone."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.middleware.csrf import get_token
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from momentry.core.errors import ApplicationError, error_message
@@ -50,6 +51,22 @@ def perform(request, action, *, success):
     return result
 
 
+def with_undo(request, text, *, undo_url, back):
+    """A success message with its own Undo button, which posts to `undo_url` and returns to `back`.
+
+    A message is rendered as it was stored, outside any form, so the button carries the CSRF token.
+    """
+    return format_html(
+        '{} <form method="post" action="{}" class="inline undo">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<input type="hidden" name="next" value="{}"><button class="link">Undo</button></form>',
+        text,
+        undo_url,
+        get_token(request),
+        back,
+    )
+
+
 def search(request, query):
     """Run a console search; a refused query (`ValidationError`) is shown to the curator, with no results."""
     try:
@@ -59,12 +76,17 @@ def search(request, query):
         return []
 
 
+def back_url(request, fallback):
+    """The page the form was on (the `next` field) when it is on this site, else `fallback` (a URL)."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
 def redirect_back(request, fallback):
-    """Back to the page the form was on (the `next` field), or to `fallback`.
+    """Back to the page the form was on (the `next` field), or to `fallback` (a URL).
 
     `next` is a URL, never a view name: `redirect()` would try to reverse a bare word and fail.
     """
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return HttpResponseRedirect(target)
-    return redirect(fallback)
+    return HttpResponseRedirect(back_url(request, fallback))

@@ -23,7 +23,7 @@ from .files import (
     media_file_list,
     media_files_with_uuids,
 )
-from .traces import TracePage, file_trace_page, identity_trace_page
+from .traces import TracePage, file_trace_page, identity_strongest_traces, identity_trace_page
 
 __all__ = [
     "ChunkPage",
@@ -37,6 +37,7 @@ __all__ = [
     "identity_face_page",
     "identity_face_summary",
     "identity_file_summaries",
+    "identity_strongest_traces",
     "identity_trace_page",
     "media_file_get",
     "media_file_list",
