@@ -30,17 +30,26 @@ class CentroidIndex:
         self._position = {}
         self._count = 0
         self._watermark = None
+        # The changed_at of each row as last taken in.
+        self._changed = {}
 
     def refresh(self):
-        """Take in the centroid rows changed since the last refresh (every row the first time)."""
+        """Take in the centroid rows changed since the last refresh (every row the first time). The
+        overlap is re-read as `(identity, changed_at)` only, and a centroid fetched only where that
+        differs from what is held: right after a bulk load, the window holds every row."""
         with self._lock:
             rows = IdentityCentroid.objects.order_by()
             if self._watermark is not None:
-                rows = rows.filter(changed_at__gte=self._watermark - OVERLAP)
+                stamps = rows.filter(changed_at__gte=self._watermark - OVERLAP).values_list("identity_id", "changed_at")
+                changed = [identity_id for identity_id, changed_at in stamps if self._changed.get(identity_id) != changed_at]
+                if not changed:
+                    return
+                rows = rows.filter(identity_id__in=changed)
             for identity_id, data, changed_at in rows.values_list("identity_id", "centroid", "changed_at").iterator(
                 chunk_size=5000
             ):
                 self._put(identity_id, vector_from(data, CENTROID_DTYPE))
+                self._changed[identity_id] = changed_at
                 if self._watermark is None or changed_at > self._watermark:
                     self._watermark = changed_at
 
