@@ -24,6 +24,9 @@ OVERLAP = timedelta(seconds=30)
 class CentroidIndex:
     def __init__(self):
         self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self):
         self._matrix = np.zeros((0, 0), dtype=CENTROID_DTYPE)
         self._ids = np.zeros(0, dtype=np.int64)
         self._live = np.zeros(0, dtype=bool)
@@ -36,22 +39,33 @@ class CentroidIndex:
     def refresh(self):
         """Take in the centroid rows changed since the last refresh (every row the first time). The
         overlap is re-read as `(identity, changed_at)` only, and a centroid fetched only where that
-        differs from what is held: right after a bulk load, the window holds every row."""
+        differs from what is held: right after a bulk load, the window holds every row. A centroid
+        of another length means the library changed embedding space: everything is read again."""
         with self._lock:
             rows = IdentityCentroid.objects.order_by()
             if self._watermark is not None:
                 stamps = rows.filter(changed_at__gte=self._watermark - OVERLAP).values_list("identity_id", "changed_at")
                 changed = [identity_id for identity_id, changed_at in stamps if self._changed.get(identity_id) != changed_at]
-                if not changed:
+                if not changed or self._take_in(rows.filter(identity_id__in=changed)):
                     return
-                rows = rows.filter(identity_id__in=changed)
-            for identity_id, data, changed_at in rows.values_list("identity_id", "centroid", "changed_at").iterator(
-                chunk_size=5000
-            ):
-                self._put(identity_id, vector_from(data, CENTROID_DTYPE))
-                self._changed[identity_id] = changed_at
-                if self._watermark is None or changed_at > self._watermark:
-                    self._watermark = changed_at
+                self._clear()
+            self._take_in(rows.order_by("-changed_at"))
+
+    def _take_in(self, rows):
+        """Put the rows' centroids in; False, having stopped, at one of another length than those held."""
+        for identity_id, data, changed_at in rows.values_list("identity_id", "centroid", "changed_at").iterator(
+            chunk_size=5000
+        ):
+            vector = vector_from(data, CENTROID_DTYPE)
+            if vector is not None and self._count and vector.shape[0] != self._matrix.shape[1]:
+                if self._watermark is not None and changed_at <= self._watermark:
+                    continue  # older than the space held: a row a re-embedding has not reached yet
+                return False
+            self._put(identity_id, vector)
+            self._changed[identity_id] = changed_at
+            if self._watermark is None or changed_at > self._watermark:
+                self._watermark = changed_at
+        return True
 
     def _put(self, identity_id, vector):
         position = self._position.get(identity_id)
@@ -59,11 +73,8 @@ class CentroidIndex:
             if position is not None:
                 self._live[position] = False
             return
-        if vector.shape[0] != self._matrix.shape[1]:
-            if self._live[: self._count].any():
-                return  # of another embedding space than the centroids held (ingest refuses mixing)
+        if self._count == 0 and vector.shape[0] != self._matrix.shape[1]:
             self._reset(vector.shape[0])
-            position = None
         if position is None:
             position = self._append(identity_id)
         self._matrix[position] = vector
@@ -71,7 +82,6 @@ class CentroidIndex:
 
     def _reset(self, dimensions):
         self._matrix = np.zeros((0, dimensions), dtype=CENTROID_DTYPE)
-        self._ids, self._live, self._position, self._count = np.zeros(0, np.int64), np.zeros(0, bool), {}, 0
 
     def _append(self, identity_id):
         if self._count == len(self._ids):

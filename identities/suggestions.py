@@ -17,7 +17,7 @@ from faces.centroid_index import centroids_of, nearest_many_now, nearest_now
 from faces.models import TraceSegment
 from faces.selectors.evidence import owners_evidence, owners_figures, shared_frame_counts, trace_frame_owners
 
-from .models import Identity, IdentitySource, IdentityStatus
+from .models import Identity, IdentityStatus
 from .selectors import rejected_candidates, trace_rejections
 
 INCLUDE_KNOWN = "known"
@@ -54,12 +54,11 @@ class SuggestionList:
 
 
 def candidates_filter(include):
-    """The identities that may be suggested: never a merged one; `known` only named, confirmed
-    people (not strangers or pending persons), `all` any identity."""
-    candidates = ~Q(status=IdentityStatus.MERGED)
+    """The identities that may be suggested: never a merged one; `known` only confirmed ones (not
+    strangers or pending persons, until a curator names and confirms them), `all` any identity."""
     if include == INCLUDE_KNOWN:
-        candidates &= Q(status=IdentityStatus.CONFIRMED) & ~Q(source=IdentitySource.AUTO)
-    return candidates
+        return Q(status=IdentityStatus.CONFIRMED)
+    return ~Q(status=IdentityStatus.MERGED)
 
 
 def _shortlists(vector, *, limit, excluding):
@@ -155,35 +154,46 @@ def file_trace_suggestions(media_file, trace_ids, *, include=INCLUDE_KNOWN):
         for segment in with_sums
     }
     shortlists, _ = nearest_many_now(vectors, count=BEST_SHORTLIST, excluding=excluding)
-    return _best_of(shortlists, vectors, include=include, not_them=not_them)
+    candidates = _candidates_in(shortlists, include)
+    return _best_of(_ranked(shortlists, vectors, candidates, not_them), candidates)
 
 
-def _best_of(shortlists, vectors, *, include, not_them, shared=None):
-    """`{key: TraceSuggestion}`: per key the best shortlisted candidate that may be suggested, is not
-    in `not_them[key]` (uuids) and shares no frame with it (`shared`: `{(key, candidate id): frames}`)."""
-    allowed = Identity.objects.filter(
-        candidates_filter(include), pk__in=list({identity_id for shortlist in shortlists.values() for identity_id in shortlist})
-    )
-    candidates = {candidate.pk: candidate for candidate in allowed}
-    best = {}
-    for key, shortlist in shortlists.items():
-        ranked = sorted(
+def _candidates_in(shortlists, include):
+    """`{identity id: Identity}` of the shortlisted that may be suggested (one query)."""
+    shortlisted = {identity_id for shortlist in shortlists.values() for identity_id in shortlist}
+    return {candidate.pk: candidate for candidate in Identity.objects.filter(candidates_filter(include), pk__in=shortlisted)}
+
+
+def _ranked(shortlists, vectors, candidates, not_them):
+    """`{key: [(similarity, identity id)]}`, best first, of each key's shortlisted candidates that
+    are not in `not_them[key]` (uuids)."""
+    return {
+        key: sorted(
             (
                 (float(np.dot(centroid, vectors[key])), identity_id)
                 for identity_id, centroid in shortlist.items()
-                if identity_id in candidates
-                and candidates[identity_id].identity_uuid not in not_them.get(key, ())
-                and not (shared or {}).get((key, identity_id))
+                if identity_id in candidates and candidates[identity_id].identity_uuid not in not_them.get(key, ())
             ),
             key=lambda pair: (-pair[0], pair[1]),
         )
-        if ranked:
-            similarity, identity_id = ranked[0]
-            best[key] = TraceSuggestion(identity=candidates[identity_id], similarity=round(similarity, 4))
+        for key, shortlist in shortlists.items()
+    }
+
+
+def _best_of(ranked, candidates, shared=None):
+    """`{key: TraceSuggestion}`: each key's best ranked candidate that shares no frame with it
+    (`shared`: `{(key, candidate id): frames}`)."""
+    best = {}
+    for key, pairs in ranked.items():
+        for similarity, identity_id in pairs:
+            if not (shared or {}).get((key, identity_id)):
+                best[key] = TraceSuggestion(identity=candidates[identity_id], similarity=round(similarity, 4))
+                break
     return best
 
 
 BEST_SHORTLIST = 20
+BEST_CHECKED = 5
 
 
 def best_suggestions(identities, *, include=INCLUDE_KNOWN, media_files=None):
@@ -196,12 +206,15 @@ def best_suggestions(identities, *, include=INCLUDE_KNOWN, media_files=None):
         return {}
     shortlists, _ = nearest_many_now(vectors, count=BEST_SHORTLIST, excluding={pk: {pk} for pk in vectors})
     rejected = rejected_candidates([identities[pk].identity_uuid for pk in vectors])
+    candidates = _candidates_in(shortlists, include)
     not_them = {pk: rejected[identities[pk].identity_uuid] for pk in vectors}
+    # Only the best few of each are checked for shared frames: a stranger's best candidates are
+    # seldom on screen with it, and checking 20 a stranger was the cost of the whole queue.
+    ranked = {pk: pairs[:BEST_CHECKED] for pk, pairs in _ranked(shortlists, vectors, candidates, not_them).items()}
     shared = shared_frame_counts(
-        [(pk, candidate_id) for pk, shortlist in shortlists.items() for candidate_id in shortlist],
-        media_files=media_files,
+        [(pk, identity_id) for pk, pairs in ranked.items() for _, identity_id in pairs], media_files=media_files
     )
-    return _best_of(shortlists, vectors, include=include, not_them=not_them, shared=shared)
+    return _best_of(ranked, candidates, shared)
 
 
 REVIEW_ORDERS = ("screen_time", "faces", "similarity")

@@ -65,8 +65,9 @@ _PAIR_COLUMNS = [("own", "bigint"), ("other", "bigint")]
 
 def shared_frame_counts(pairs, *, media_files=None):
     """`{(identity id, candidate id): frames}` where both of a pair have a face, for the pairs that
-    share any. Only segments whose frame spans overlap are joined to their faces, so an identity of
-    100,000 faces reads the few traces that meet its candidates'."""
+    share any. Only the faces of segments whose frame spans overlap a candidate's are read, so an
+    identity of 100,000 faces reads the few traces that meet its candidates'; each of those faces
+    finds the faces of its frame by the unique (file, frame, index) key."""
     pairs = sorted(set(pairs))
     if not pairs:
         return {}
@@ -77,7 +78,7 @@ def shared_frame_counts(pairs, *, media_files=None):
         files, params = f"WHERE {in_files}", [*params, *file_params]
     sql = f"""
         WITH pairs AS (
-            SELECT q.own, q.other, m.media_file_id, m.trace_id AS own_trace, o.trace_id AS other_trace
+            SELECT DISTINCT q.own, q.other, m.media_file_id, m.trace_id AS own_trace
             FROM {relation}
             JOIN {SEGMENT_TABLE} m ON m.identity_id = q.own
             JOIN {SEGMENT_TABLE} o ON o.identity_id = q.other AND o.media_file_id = m.media_file_id
@@ -89,8 +90,8 @@ def shared_frame_counts(pairs, *, media_files=None):
             FROM pairs p
             JOIN {FACE_TABLE} a ON a.media_file_id = p.media_file_id AND a.trace_id = p.own_trace
                 AND a.identity_id = p.own
-            JOIN {FACE_TABLE} b ON b.media_file_id = p.media_file_id AND b.trace_id = p.other_trace
-                AND b.frame_number = a.frame_number AND b.identity_id = p.other
+            JOIN {FACE_TABLE} b ON b.media_file_id = a.media_file_id AND b.frame_number = a.frame_number
+                AND b.identity_id = p.other
         ) AS shared
         GROUP BY own, other"""
     with connection.cursor() as cursor:

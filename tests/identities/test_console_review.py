@@ -253,6 +253,6 @@ def test_the_page_queries_do_not_grow_with_the_candidates(curator, library, look
     for number in range(lookalikes):
         known = IdentityFactory(name=f"Cary's double {number}")
         faces(MediaFileFactory(), 1, CARY, identity=known, frames=range(0, 30, 10), seed=10 + number)
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(23):
         page = review_page(curator)
     assert len(candidate_names(page)) == min(lookalikes + 2, 4)
