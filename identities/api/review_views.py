@@ -45,7 +45,7 @@ class IdentitySuggestionsView(IdentityApiView):
                 "include",
                 {"type": "string", "enum": list(INCLUDE_CHOICES)},
                 default=INCLUDE_KNOWN,
-                description="`known`: named, confirmed people only; `all`: strangers and pending persons too.",
+                description="`known`: confirmed identities only; `all`: strangers and pending persons too.",
             ),
             OpenApiParameter(
                 "explain",
