@@ -298,3 +298,17 @@ def test_review_queue_queries_do_not_grow_with_the_page(api, library, django_ass
         api.get("/api/v1/review/strangers", {"page_size": 1})
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert len(api.get("/api/v1/review/strangers", {"page_size": 11}).json()["strangers"]) == 11
+
+
+def test_a_key_limited_to_one_file_sees_the_evidence_and_strangers_of_that_file_only(make_client, library):
+    film, other = library["film"], library["other"]
+    limited = make_client(scopes=["identity", "file"], files=[film.file_uuid.hex])
+
+    assert limited.get(f"/api/v1/file/{other.file_uuid.hex}/traces").status_code == 403
+    assert limited.get("/api/v1/review/strangers", {"file_uuid": other.file_uuid.hex}).status_code == 403
+    # The stranger's faces are all in the other file: the key's queue has no one to review.
+    assert limited.get("/api/v1/review/strangers").json()["total"] == 0
+    body = limited.get(f"/api/v1/identity/{library['stranger'].identity_uuid.hex}/suggestions").json()
+    claude = next(item for item in body["suggestions"] if item["identity"]["name"] == "Claude Rains")
+    assert claude["faces"] == 3  # Claude's faces are in the film, which the key sees
+    assert claude["files_in_common"] == 0
