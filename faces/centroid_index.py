@@ -5,8 +5,8 @@ in a few milliseconds: no vector extension is needed (none can be installed wher
 built), and SQLite and PostgreSQL share this one path. Each use first fetches the rows changed
 since the process last looked (`changed_at`, indexed), re-reading a window of `OVERLAP` before
 the newest change it has seen: a write stamps its rows before it commits, so a row may become
-visible after rows stamped later. What the matrix ranks is a shortlist: `nearest_now` reads the
-shortlisted identities' centroids fresh from the table for the callers to score, so a row not yet
+visible after rows stamped later. What the matrix ranks is a shortlist: `centroids_now` and
+`nearest_many_now` read the shortlisted identities' centroids fresh from the table to score, so a row not yet
 seen can only be missing from a list, never wrong in it, and an identity deleted since (which
 leaves no row to notice) is forgotten when a shortlist meets it.
 """
@@ -137,20 +137,17 @@ def centroid_index():
     return _INDEX
 
 
-def nearest_now(vector, *, count, excluding=()):
-    """`{identity_id: centroid read now}` of the `count` identities nearest to `vector`, best first;
-    when some are gone from the table, they are forgotten and the shortlist drawn again (one query a
-    draw: a second only after deletions)."""
-    for _ in range(3):
-        shortlist, gone = nearest_many_now({None: vector}, count=count, excluding={None: excluding})
-        if not gone:
-            break
-    return shortlist[None]
+def centroids_now(identity_ids):
+    """`centroids_of` the shortlisted identities, forgetting in the index those gone from the table."""
+    centroids = centroids_of(identity_ids)
+    _INDEX.forget(set(identity_ids) - centroids.keys())
+    return centroids
 
 
 def nearest_many_now(vectors, *, count, excluding=None):
-    """`nearest_now` of many vectors (`{key: vector}`) in one query and one draw: `({key:
-    {identity_id: centroid}}, gone)`, the shortlists short of the identities found gone."""
+    """The `count` identities nearest each of many vectors (`{key: vector}`), with their centroids
+    read now, in one query: `({key: {identity_id: centroid}}, gone)`, the shortlists short of the
+    identities found gone (which the index forgets)."""
     index, excluding = centroid_index(), excluding or {}
     shortlists = {
         key: [identity_id for identity_id, _ in index.nearest(vector, count=count, excluding=excluding.get(key, ()))]

@@ -4,16 +4,15 @@ The in-memory index (`faces.centroid_index`) gives a shortlist; each shortlisted
 read now, with its centroid, and scored exactly, so a list is never wrong about a candidate that
 changed a moment ago. A candidate that shares a frame with the identity is never suggested: one
 person is not twice in a frame. Nor is one a curator rejected ("not this person", in either
-direction). Both are shown, with their reason, only when asked to explain. Rounds of growing
-shortlists continue until `limit` candidates pass or the index has no more (three at most), so
-the queries of a request do not grow with `limit`.
+direction). Both are shown, with their reason, only when asked to explain. Every read here
+issues a fixed number of queries, whatever `limit` or the page size.
 """
 from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import F, Q
 
-from faces.centroid_index import centroids_of, nearest_many_now, nearest_now
+from faces.centroid_index import centroid_index, centroids_now, centroids_of, nearest_many_now
 from faces.models import TraceSegment
 from faces.selectors.evidence import owners_evidence, owners_figures, shared_frame_counts, trace_frame_owners
 
@@ -27,7 +26,11 @@ REASON_SHARED_FRAMES = "shared_frames"
 REASON_REJECTED = "rejected"
 REASONS = (REASON_SHARED_FRAMES, REASON_REJECTED)
 NO_EMBEDDINGS = "no_embeddings"
-_SHORTLIST_ROUNDS = 3
+# Drawn from the index per suggestion asked: `known` keeps about one in five at the bench's mix.
+SHORTLIST_PER_SUGGESTION = 16
+SHORTLIST_MINIMUM = 40
+# Read and checked beyond `limit`, for the candidates a shared frame or a rejection leaves out.
+CHECKED_MARGIN = 10
 
 
 @dataclass(frozen=True)
@@ -61,60 +64,53 @@ def candidates_filter(include):
     return ~Q(status=IdentityStatus.MERGED)
 
 
-def _shortlists(vector, *, limit, excluding):
-    """Growing shortlists `{identity_id: centroid read now}` from the index, each new part once."""
-    offered, size = set(), max(4 * limit, 40)
-    for _ in range(_SHORTLIST_ROUNDS):
-        nearest = nearest_now(vector, count=size, excluding=excluding)
-        fresh = {identity_id: centroid for identity_id, centroid in nearest.items() if identity_id not in offered}
-        if not fresh:
-            return
-        yield fresh
-        offered.update(fresh)
-        size *= 8
-
-
-def _scored(centroids, vector, include):
-    """`[(candidate Identity, exact similarity)]` of the shortlisted that may be suggested, best first."""
-    candidates = Identity.objects.filter(candidates_filter(include), pk__in=list(centroids))
-    scored = [(candidate, float(np.dot(centroids[candidate.pk], vector))) for candidate in candidates]
-    return sorted(scored, key=lambda pair: (-pair[1], pair[0].pk))
-
-
 def identity_suggestions(identity, *, limit=5, include=INCLUDE_KNOWN, explain=False, media_files=None):
     """The identities `identity` most probably is, best first, with their evidence (counted within
-    `media_files` when given: a file-limited key's files)."""
+    `media_files` when given: a file-limited key's files).
+
+    One draw from the index of `SHORTLIST_PER_SUGGESTION` × `limit` nearest, cut to those that may
+    be suggested, and of those the `limit` + `CHECKED_MARGIN` nearest are read now and checked:
+    a fixed number of queries, whatever `limit`."""
     vector = centroids_of([identity.pk]).get(identity.pk)
     if vector is None:
         return SuggestionList(suggestions=[], reason=NO_EMBEDDINGS)
+    nearest = centroid_index().nearest(
+        vector, count=max(SHORTLIST_MINIMUM, SHORTLIST_PER_SUGGESTION * limit), excluding={identity.pk}
+    )
+    allowed = {
+        candidate.pk: candidate
+        for candidate in Identity.objects.filter(candidates_filter(include), pk__in=[pk for pk, _ in nearest])
+    }
+    checked = [pk for pk, _ in nearest if pk in allowed][: limit + CHECKED_MARGIN]
+    centroids = centroids_now(checked)
+    scored = sorted(
+        ((allowed[pk], float(np.dot(centroids[pk], vector))) for pk in checked if pk in centroids),
+        key=lambda pair: (-pair[1], pair[0].pk),
+    )
     rejected = rejected_candidates([identity.identity_uuid])[identity.identity_uuid]
+    candidate_ids = [candidate.pk for candidate, _ in scored]
+    shared = shared_frame_counts([(identity.pk, pk) for pk in candidate_ids], media_files=media_files)
+    evidence = owners_evidence(candidate_ids, beside=identity.pk, media_files=media_files)
     suggested, explained = [], []
-    for shortlist in _shortlists(vector, limit=limit, excluding={identity.pk}):
-        scored = _scored(shortlist, vector, include)
-        candidate_ids = [candidate.pk for candidate, _ in scored]
-        shared = shared_frame_counts([(identity.pk, pk) for pk in candidate_ids], media_files=media_files)
-        evidence = owners_evidence(candidate_ids, beside=identity.pk, media_files=media_files)
-        for candidate, similarity in scored:
-            reason = None
-            if candidate.identity_uuid in rejected:
-                reason = REASON_REJECTED
-            elif shared.get((identity.pk, candidate.pk)):
-                reason = REASON_SHARED_FRAMES
-            if reason is None and len(suggested) >= limit:
-                continue
-            figures = evidence.get(candidate.pk)
-            item = Suggestion(
-                identity=candidate,
-                similarity=round(similarity, 4),
-                shared_frames=shared.get((identity.pk, candidate.pk), 0),
-                files_in_common=figures.files_in_common if figures else 0,
-                faces=figures.faces if figures else 0,
-                screen_time_sec=figures.screen_time_sec if figures else 0.0,
-                reason=reason,
-            )
-            (suggested if reason is None else explained).append(item)
-        if len(suggested) >= limit:
-            break
+    for candidate, similarity in scored:
+        reason = None
+        if candidate.identity_uuid in rejected:
+            reason = REASON_REJECTED
+        elif shared.get((identity.pk, candidate.pk)):
+            reason = REASON_SHARED_FRAMES
+        if reason is None and len(suggested) >= limit:
+            continue
+        figures = evidence.get(candidate.pk)
+        item = Suggestion(
+            identity=candidate,
+            similarity=round(similarity, 4),
+            shared_frames=shared.get((identity.pk, candidate.pk), 0),
+            files_in_common=figures.files_in_common if figures else 0,
+            faces=figures.faces if figures else 0,
+            screen_time_sec=figures.screen_time_sec if figures else 0.0,
+            reason=reason,
+        )
+        (suggested if reason is None else explained).append(item)
     return SuggestionList(suggestions=suggested + (explained if explain else []))
 
 

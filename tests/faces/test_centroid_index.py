@@ -4,7 +4,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from faces.centroid_index import CentroidIndex, nearest_now
+from faces.centroid_index import CentroidIndex, centroid_index, centroids_now
 from faces.models import IdentityCentroid
 from tests.factories import FaceFactory, IdentityFactory
 
@@ -51,9 +51,11 @@ def test_a_row_stamped_before_the_last_one_seen_is_still_taken_in():
 
 def test_a_deleted_identity_is_forgotten_when_a_shortlist_meets_it():
     gone, kept = person_with([1.0, 0.0, 0.0]), person_with([0.9, 0.1, 0.0])
-    assert list(nearest_now(unit([1.0, 0.0, 0.0]), count=1)) == [gone.pk]
+    shortlist = [pk for pk, _ in centroid_index().nearest(unit([1.0, 0.0, 0.0]), count=1)]
+    assert shortlist == [gone.pk]
     IdentityCentroid.objects.filter(identity=gone).delete()  # as a cascade leaves it: no row to notice
-    assert list(nearest_now(unit([1.0, 0.0, 0.0]), count=1)) == [kept.pk]
+    assert centroids_now(shortlist) == {}
+    assert [pk for pk, _ in centroid_index().nearest(unit([1.0, 0.0, 0.0]), count=1)] == [kept.pk]
 
 
 def test_centroids_of_a_new_embedding_space_make_the_index_read_everything_again():
