@@ -4,7 +4,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from faces.models import FaceDetection, MediaFile
+from faces.models import FaceDetection, IdentityCentroid, MediaFile
 from history.models import MergeOperation
 from identities.models import Identity
 
@@ -23,3 +23,13 @@ def test_merge_benchmark_prints_each_size_and_cleans_up(merge_store, settings):
     assert merge_store.count_documents({}) == 0
     identities_dir = settings.MOMENTRY_OUTPUT_DIR / "identities"
     assert not identities_dir.exists() or not any(identities_dir.iterdir())
+
+
+def test_merge_benchmark_with_embeddings_runs_and_cleans_up(merge_store):
+    out = io.StringIO()
+    options = {"trace_length": 7, "frame_step": 3, "files": 2, "repeat": 1, "embedding_dimensions": 8}
+    call_command("merge_benchmark", faces=[30], **options, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert "in 2 file(s), 8-float embeddings;" in lines[0]
+    assert [line.split()[0] for line in lines[2:]] == ["30"]
+    assert not FaceDetection.objects.exists() and not IdentityCentroid.objects.exists()

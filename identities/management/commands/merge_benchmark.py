@@ -1,22 +1,27 @@
 """Time a merge, its undo and its redo beside the bare UPDATE (and commit) of the same face rows.
 
     manage.py merge_benchmark --faces 1000 10000 100000 [--trace-length 50 --frame-step 12] [--files 200]
+        [--embedding-dimensions 128]
 
 Runs on the configured database and merge-history store, with throwaway identities, throwaway
 media files and their faces (segments built as ingest builds them), all removed afterwards. Faces
 come in traces, `--frame-step` frames apart (12: no two faces of a trace in consecutive frames, so
-the merge record's runs are one face each), dealt to the files trace by trace. Each figure
-includes the commit (and so PostgreSQL's deferred foreign-key checks). Merge, undo and redo are
+the merge record's runs are one face each), dealt to the files trace by trace. With
+`--embedding-dimensions` each face carries an embedding (a direction per trace, each face a little
+off it), so the moves keep segment sums and identity centroids as in a library with embeddings.
+Each figure includes the commit (and so PostgreSQL's deferred foreign-key checks). Merge, undo and redo are
 timed as a request makes them: until the response (the merge-history writes the protocol needs
 before the commit included), then apart the work deferred past it (the record's completion, the
 identity.json rewrites, the planner statistics after a large move). Undo and redo run `--repeat`
 times (undo, redo, undo, ...) and the bare UPDATE as often; the medians are printed.
 """
+import math
 import shutil
 import statistics
 import time
 import uuid
 
+import numpy as np
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
@@ -37,6 +42,7 @@ ACTOR = "benchmark"
 OPERATIONS = ("merge", "undo", "redo")
 HISTORY_OPERATIONS = ("bind", "undo", "redo")
 WARM_UP_FACES = 10
+EMBEDDING_NOISE = 0.3  # of a face's embedding around its trace's direction, per component
 
 
 class Command(BaseCommand):
@@ -53,16 +59,21 @@ class Command(BaseCommand):
         parser.add_argument("--files", type=int, default=1, help="Media files the traces are dealt to.")
         parser.add_argument("--repeat", type=int, default=3, help="Runs of undo, redo and the bare UPDATE (medians).")
         parser.add_argument(
+            "--embedding-dimensions", type=int, default=0, help="Floats of each face's embedding; 0: no embeddings."
+        )
+        parser.add_argument(
             "--history",
             action="store_true",
             help="Also time the history undo and redo of a bind/trace of as many faces (one trace).",
         )
 
-    def handle(self, *args, faces, trace_length, frame_step, files, repeat, history, **options):
+    def handle(self, *args, faces, trace_length, frame_step, files, repeat, history, embedding_dimensions, **options):
         self.trace_length, self.frame_step, self.files, self.repeat = trace_length, frame_step, files, repeat
+        self.embedding_dimensions = embedding_dimensions
+        embeddings = f"{embedding_dimensions}-float embeddings" if embedding_dimensions else "no embeddings"
         self.stdout.write(
             f"database: {connection.vendor}; traces of {trace_length} faces {frame_step} frame(s) apart"
-            f" in {files} file(s); until the response, then the work after it"
+            f" in {files} file(s), {embeddings}; until the response, then the work after it"
         )
         self.stdout.write(
             f"{'faces':>8} {'bare UPDATE':>12}"
@@ -142,6 +153,7 @@ class Command(BaseCommand):
             frame_count=count * self.frame_step,
         )
         try:
+            embeddings = self.embeddings(count, trace_length=count)
             FaceDetection.objects.bulk_create(
                 FaceDetection(
                     media_file=media_file,
@@ -150,6 +162,7 @@ class Command(BaseCommand):
                     bbox=[0, 0, 10, 10],
                     confidence=0.9,
                     trace_id=1,
+                    embedding=embeddings[position],
                 )
                 for position in range(count)
             )
@@ -192,6 +205,7 @@ class Command(BaseCommand):
         """`count` faces in traces of `frame_step`-spaced frames, a gap between traces; trace `n`
         goes to file `n % files`."""
         trace_frames = self.trace_length * self.frame_step + 1
+        embeddings = self.embeddings(count, trace_length=self.trace_length)
 
         def face(position):
             trace = position // self.trace_length
@@ -204,6 +218,7 @@ class Command(BaseCommand):
                 bbox=[0, 0, 10, 10],
                 confidence=0.9,
                 trace_id=trace,
+                embedding=embeddings[position],
                 identity=identity,
             )
 
@@ -211,6 +226,17 @@ class Command(BaseCommand):
         with transaction.atomic():
             for media_file in media_files:
                 segments_rebuild_file(media_file.pk)
+
+    def embeddings(self, count, *, trace_length):
+        """`count` embeddings (lists of floats), or Nones without `--embedding-dimensions`: one random
+        direction per `trace_length` faces, each face a little off it."""
+        if not self.embedding_dimensions:
+            return [None] * count
+        rng = np.random.default_rng(count)
+        directions = rng.standard_normal((math.ceil(count / trace_length), self.embedding_dimensions))
+        faces = directions.repeat(trace_length, axis=0)[:count]
+        faces += EMBEDDING_NOISE * rng.standard_normal(faces.shape)
+        return np.round(faces, 4).tolist()
 
     def bare_update(self, *, from_id, to_id):
         table = connection.ops.quote_name(FaceDetection._meta.db_table)
