@@ -339,8 +339,14 @@ def bench_data_build(scale, *, progress):
     step("analyze", planner_statistics_refresh)
     progress("vacuum and analyze")
     built.seconds["total"] = time.perf_counter() - started
+    built.counts = table_counts()
+    return built
+
+
+def table_counts():
+    counts = {}
     with connection.cursor() as cursor:
         for table in TABLES:
             cursor.execute(f"SELECT COUNT(*) FROM {table}")
-            built.counts[table] = cursor.fetchone()[0]
-    return built
+            counts[table] = cursor.fetchone()[0]
+    return counts

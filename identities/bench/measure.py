@@ -96,23 +96,35 @@ def timed_requests(server, path, *, requests, warmup, status=200):
     return [server.expect("GET", path, status=status).seconds for _ in range(requests)]
 
 
+def queries_client(api_key, url):
+    """A Django test client for counting queries in-process (gunicorn is another process), after
+    one uncounted GET of `url`: the key's `last_used_at` is written at most once a minute, now
+    rather than by a counted request, and this process's caches are warm."""
+    client = Client(headers={"X-API-Key": api_key})
+    client.get(url)
+    return client
+
+
+def request_queries(client, url):
+    """The queries of one GET through `client` and its response (which must be a 200)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    if response.status_code != 200:
+        raise BenchError(f"In-process GET {url} answered {response.status_code}.")
+    return captured.captured_queries, response
+
+
 def _queries_in_process(api_key, endpoint):
-    """Queries per request at each page size through the Django test client (gunicorn is another
-    process), the response at the timed size, and the slowest query of that request."""
-    client = Client()
-    # Uncounted: the key's `last_used_at` is written at most once a minute, now rather than by a
-    # counted request, and this process's caches are warm for the slowest query's time.
-    client.get(endpoint.url(), headers={"X-API-Key": api_key})
+    """Queries per request at each page size, the response at the timed size, and the slowest
+    query of that request."""
+    client = queries_client(api_key, endpoint.url())
     counts, body, slowest = {}, None, ("", 0.0)
     for size in PAGE_SIZES if endpoint.paged else PAGE_SIZES[:1]:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(endpoint.url(size), headers={"X-API-Key": api_key})
-        if response.status_code != 200:
-            raise BenchError(f"In-process GET {endpoint.url(size)} answered {response.status_code}.")
-        counts[size] = len(captured.captured_queries)
+        queries, response = request_queries(client, endpoint.url(size))
+        counts[size] = len(queries)
         if size == PAGE_SIZES[0]:
             body = response.json()
-            reads = [q for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]
+            reads = [q for q in queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]
             if reads:
                 query = max(reads, key=lambda q: float(q["time"]))
                 slowest = (query["sql"], float(query["time"]))

@@ -10,47 +10,63 @@ from .measure import percentile, warmup_count
 from .server import WORKERS
 
 
-def _ms(seconds):
+def ms(seconds):
     return f"{seconds * 1000:.1f} ms"
 
 
-def _duration(seconds):
-    return f"{seconds:.2f} s" if seconds >= 1 else _ms(seconds)
+def duration(seconds):
+    return f"{seconds:.2f} s" if seconds >= 1 else ms(seconds)
 
 
 def _median(values):
     return statistics.median(values)
 
 
-def _server_version():
+def _server_setting(name):
     with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
+        cursor.execute(f"SHOW {name}")
         return cursor.fetchone()[0]
 
 
-def _setup(results):
-    built = results.built
+def machine_line(*, requests, load):
+    """The machine, the server and how requests are timed; `load`: the 1-minute load averages."""
+    return (
+        f"PostgreSQL {_server_setting('server_version')} (shared_buffers {_server_setting('shared_buffers')}), "
+        f"{os.cpu_count()} CPUs; gunicorn with {WORKERS} sync workers, real HTTP on "
+        f"127.0.0.1; p50/p95 of {requests} requests after {warmup_count(requests)} of warm-up; "
+        f"load average {load[0]:.1f} before measuring, {load[-1]:.1f} after (other work on the machine makes "
+        "every figure noisier)."
+    )
+
+
+def data_line(built):
+    """The data set's rows and how long it took to build (or that it was reused)."""
     identities, files, faces, segments, chunks = (built.counts[table] for table in TABLES)
-    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in built.seconds.items() if name != "total")
-    return [
-        f"PostgreSQL {_server_version()}, {os.cpu_count()} CPUs; gunicorn with {WORKERS} sync workers, real HTTP on "
-        f"127.0.0.1; p50/p95 of {results.requests} requests after {warmup_count(results.requests)} of warm-up; "
-        f"load average {results.load[0]:.1f} before measuring, {results.load[-1]:.1f} after (other work on the "
-        "machine makes every figure noisier).",
-        "",
+    line = (
         f"Data: {identities:,} identities, {faces:,} faces in traces of {FACES_PER_TRACE} "
         f"({segments:,} trace segments), "
-        f"{chunks:,} chunks over {files:,} files (~3 s `sentence` chunks, a ~71 s `story_child` every minute). "
-        f"Built in {built.seconds['total']:.1f} s ({steps}); identity.json of the {results.files_written} identities "
-        f"the merges touch written in {_duration(results.files_seconds)}.",
+        f"{chunks:,} chunks over {files:,} files (~3 s `sentence` chunks, a ~71 s `story_child` every minute)."
+    )
+    if not built.seconds:
+        return line + " Reused as an earlier run built it (--reuse)."
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in built.seconds.items() if name != "total")
+    return line + f" Built in {built.seconds['total']:.1f} s ({steps})."
+
+
+def _setup(results):
+    return [
+        machine_line(requests=results.requests, load=results.load),
+        "",
+        f"{data_line(results.built)} identity.json of the {results.files_written} identities the merges touch "
+        f"written in {duration(results.files_seconds)}.",
     ]
 
 
 def _reads_table(results):
     floor = _median(results.floor)
     lines = [
-        f"Floor: an authenticated GET /api/v1/identity/<unknown uuid> (404), p50 {_ms(floor)}, "
-        f"p95 {_ms(percentile(results.floor, 0.95))}. Hand SQL through psycopg, p50. Queries counted "
+        f"Floor: an authenticated GET /api/v1/identity/<unknown uuid> (404), p50 {ms(floor)}, "
+        f"p95 {ms(percentile(results.floor, 0.95))}. Hand SQL through psycopg, p50. Queries counted "
         f"in-process per request at page_size (or limit) {PAGE_SIZES[0]} and {PAGE_SIZES[1]}. No API endpoint "
         "lists a file's traces (the console's file page does), so none is timed.",
         "",
@@ -62,7 +78,7 @@ def _reads_table(results):
         p50, sql = _median(read.http), _median(read.sql)
         at_200 = read.queries.get(PAGE_SIZES[1], "–")
         lines.append(
-            f"| {read.endpoint.label} | {_ms(p50)} | {_ms(percentile(read.http, 0.95))} | {_ms(sql)} | {_ms(floor)} "
+            f"| {read.endpoint.label} | {ms(p50)} | {ms(percentile(read.http, 0.95))} | {ms(sql)} | {ms(floor)} "
             f"| {p50 / (sql + floor):.1f}× | {read.queries[PAGE_SIZES[0]]} | {at_200} |"
         )
     return lines
@@ -79,9 +95,9 @@ def _merges_table(results):
     ]
     for merge in results.merges:
         bare = _median(merge.bare)
-        cells = [f"{merge.faces:,}", _duration(bare)]
+        cells = [f"{merge.faces:,}", duration(bare)]
         for samples in (merge.merge, merge.undo, merge.redo):
-            cells += [_duration(_median(samples)), f"{_median(samples) / bare:.1f}×"]
+            cells += [duration(_median(samples)), f"{_median(samples) / bare:.1f}×"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -94,8 +110,8 @@ def _concurrency_table(results):
         "",
         "| clients | requests | requests/s | p50 | p95 | failures |",
         "|---|---|---|---|---|---|",
-        f"| {run.clients} | {len(run.latencies)} | {len(run.latencies) / run.seconds:.1f} | {_ms(_median(latencies))} "
-        f"| {_ms(percentile(latencies, 0.95))} | {run.failures} |",
+        f"| {run.clients} | {len(run.latencies)} | {len(run.latencies) / run.seconds:.1f} | {ms(_median(latencies))} "
+        f"| {ms(percentile(latencies, 0.95))} | {run.failures} |",
     ]
 
 

@@ -4,6 +4,7 @@ import os
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .measure import HandSql, concurrency_measure, merges_measure, reads_measure
 from .server import WORKERS, gunicorn
 
 SMALL_TRACES = (2, 5)  # the small identity: the first ordinary one with this many traces
+FLOOR_PATH = f"/api/v1/identity/{uuid.uuid5(uuid.NAMESPACE_URL, 'momentry-bench-unknown').hex}"
 
 
 @dataclass
@@ -46,6 +48,21 @@ def _small_identity(layout):
     return row[0], int(row[1])
 
 
+@contextmanager
+def bench_environment():
+    """The run's temporary directory (identity files, merge records, the server's log), with the
+    settings pointing there and the in-process test client's host allowed."""
+    with tempfile.TemporaryDirectory(prefix="momentry-bench-") as directory:
+        directory = Path(directory)
+        with override_settings(
+            MOMENTRY_OUTPUT_DIR=directory / "output",
+            MOMENTRY_EMBEDDED_MONGO_DIR=directory / "mongo",
+            MOMENTRY_MONGO_URL="",
+            ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+        ):
+            yield directory
+
+
 def bench_run(built, *, requests, clients, concurrency_seconds):
     layout = built.layout
     small_id, small_faces = _small_identity(layout)
@@ -61,44 +78,36 @@ def bench_run(built, *, requests, clients, concurrency_seconds):
         (faces, source, identity_uuid(source).hex, target, identity_uuid(target).hex)
         for faces, source, target in layout.merge_pairs()
     ]
-    floor_path = f"/api/v1/identity/{uuid.uuid5(uuid.NAMESPACE_URL, 'momentry-bench-unknown').hex}"
-    with tempfile.TemporaryDirectory(prefix="momentry-bench-") as directory:
-        directory = Path(directory)
-        with override_settings(
-            MOMENTRY_OUTPUT_DIR=directory / "output",
-            MOMENTRY_EMBEDDED_MONGO_DIR=directory / "mongo",
-            MOMENTRY_MONGO_URL="",
-            ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
-        ):
-            # identity.json only for the identities the merges rewrite: writing all of them
-            # (`identity_files_sync_all`) takes 2.1 ms an identity, 3.5 minutes at 100,000.
-            started = time.perf_counter()
-            merge_identities = [identity_uuid(n) for _, *pair in layout.merge_pairs() for n in pair]
-            identity_sync_files(*merge_identities)
-            results = BenchResults(
-                built=built,
-                files_seconds=time.perf_counter() - started,
-                files_written=len(merge_identities),
-                requests=requests,
-            )
-            results.load.append(os.getloadavg()[0])
-            hand = HandSql()
-            try:
-                with gunicorn(
-                    database=connection.settings_dict, directory=directory, api_key=built.api_key, probe_path=floor_path
-                ) as server:
-                    for endpoint in endpoints:  # both workers load every view before anything is timed
-                        timed_requests(server, endpoint.url(), requests=0, warmup=WORKERS)
-                    results.floor = timed_requests(
-                        server, floor_path, requests=requests, warmup=warmup_count(requests), status=404
-                    )
-                    results.reads = reads_measure(server, hand, endpoints, api_key=built.api_key, requests=requests)
-                    results.floor += timed_requests(server, floor_path, requests=requests, warmup=0, status=404)
-                    results.concurrency = concurrency_measure(
-                        server, [endpoint.url() for endpoint in endpoints], clients=clients, seconds=concurrency_seconds
-                    )
-                    results.merges = merges_measure(server, hand, pairs)
-            finally:
-                hand.close()
-            results.load.append(os.getloadavg()[0])
+    with bench_environment() as directory:
+        # identity.json only for the identities the merges rewrite: writing all of them
+        # (`identity_files_sync_all`) takes 2.1 ms an identity, 3.5 minutes at 100,000.
+        started = time.perf_counter()
+        merge_identities = [identity_uuid(n) for _, *pair in layout.merge_pairs() for n in pair]
+        identity_sync_files(*merge_identities)
+        results = BenchResults(
+            built=built,
+            files_seconds=time.perf_counter() - started,
+            files_written=len(merge_identities),
+            requests=requests,
+        )
+        results.load.append(os.getloadavg()[0])
+        hand = HandSql()
+        try:
+            with gunicorn(
+                database=connection.settings_dict, directory=directory, api_key=built.api_key, probe_path=FLOOR_PATH
+            ) as server:
+                for endpoint in endpoints:  # both workers load every view before anything is timed
+                    timed_requests(server, endpoint.url(), requests=0, warmup=WORKERS)
+                results.floor = timed_requests(
+                    server, FLOOR_PATH, requests=requests, warmup=warmup_count(requests), status=404
+                )
+                results.reads = reads_measure(server, hand, endpoints, api_key=built.api_key, requests=requests)
+                results.floor += timed_requests(server, FLOOR_PATH, requests=requests, warmup=0, status=404)
+                results.concurrency = concurrency_measure(
+                    server, [endpoint.url() for endpoint in endpoints], clients=clients, seconds=concurrency_seconds
+                )
+                results.merges = merges_measure(server, hand, pairs)
+        finally:
+            hand.close()
+        results.load.append(os.getloadavg()[0])
     return results
