@@ -145,22 +145,19 @@ def centroids_now(identity_ids):
 
 
 def nearest_many_now(vectors, *, count, excluding=None):
-    """The `count` identities nearest each of many vectors (`{key: vector}`), with their centroids
-    read now, in one query: `({key: {identity_id: centroid}}, gone)`, the shortlists short of the
-    identities found gone (which the index forgets)."""
+    """`{key: {identity_id: centroid}}`: the `count` identities nearest each of many vectors
+    (`{key: vector}`), with their centroids read now in one query (`centroids_now`: those gone
+    from the table are left out, and forgotten)."""
     index, excluding = centroid_index(), excluding or {}
     shortlists = {
         key: [identity_id for identity_id, _ in index.nearest(vector, count=count, excluding=excluding.get(key, ()))]
         for key, vector in vectors.items()
     }
-    centroids = centroids_of({identity_id for shortlist in shortlists.values() for identity_id in shortlist})
-    gone = {identity_id for shortlist in shortlists.values() for identity_id in shortlist} - centroids.keys()
-    index.forget(gone)
-    found = {
+    centroids = centroids_now({identity_id for shortlist in shortlists.values() for identity_id in shortlist})
+    return {
         key: {identity_id: centroids[identity_id] for identity_id in shortlist if identity_id in centroids}
         for key, shortlist in shortlists.items()
     }
-    return found, gone
 
 
 def centroids_of(identity_ids):

@@ -13,6 +13,7 @@ import numpy as np
 from django.db.models import F, Q
 
 from faces.centroid_index import centroid_index, centroids_now, centroids_of, nearest_many_now
+from faces.centroids import SEGMENT_SUM_DTYPE, unit_rows, vector_from
 from faces.models import TraceSegment
 from faces.selectors.evidence import owners_evidence, owners_figures, shared_frame_counts, trace_frame_owners
 
@@ -77,10 +78,7 @@ def identity_suggestions(identity, *, limit=5, include=INCLUDE_KNOWN, explain=Fa
     nearest = centroid_index().nearest(
         vector, count=max(SHORTLIST_MINIMUM, SHORTLIST_PER_SUGGESTION * limit), excluding={identity.pk}
     )
-    allowed = {
-        candidate.pk: candidate
-        for candidate in Identity.objects.filter(candidates_filter(include), pk__in=[pk for pk, _ in nearest])
-    }
+    allowed = _candidates_in({identity.pk: [pk for pk, _ in nearest]}, include)
     checked = [pk for pk, _ in nearest if pk in allowed][: limit + CHECKED_MARGIN]
     centroids = centroids_now(checked)
     scored = sorted(
@@ -139,17 +137,15 @@ def file_trace_suggestions(media_file, trace_ids, *, include=INCLUDE_KNOWN):
     trace_ids = [segment.trace_id for segment in with_sums]
     in_frames = trace_frame_owners(media_file.pk, trace_ids)
     not_them = trace_rejections(media_file.file_uuid, trace_ids)
-    vectors = {}
-    for segment in with_sums:
-        vector = np.frombuffer(bytes(segment.embedding_sum), dtype=np.float32)
-        norm = float(np.linalg.norm(vector))
-        if norm > 0:
-            vectors[segment.trace_id] = vector / norm
+    sums = np.array([vector_from(segment.embedding_sum, SEGMENT_SUM_DTYPE) for segment in with_sums])
+    vectors = {
+        segment.trace_id: vector for segment, vector in zip(with_sums, unit_rows(sums)) if vector.any()
+    }
     excluding = {
         segment.trace_id: in_frames.get(segment.trace_id, set()) | ({segment.identity_id} - {None})
         for segment in with_sums
     }
-    shortlists, _ = nearest_many_now(vectors, count=BEST_SHORTLIST, excluding=excluding)
+    shortlists = nearest_many_now(vectors, count=BEST_SHORTLIST, excluding=excluding)
     candidates = _candidates_in(shortlists, include)
     return _best_of(_ranked(shortlists, vectors, candidates, not_them), candidates)
 
@@ -200,7 +196,7 @@ def best_suggestions(identities, *, include=INCLUDE_KNOWN, media_files=None):
     vectors = centroids_of(identities)
     if not vectors:
         return {}
-    shortlists, _ = nearest_many_now(vectors, count=BEST_SHORTLIST, excluding={pk: {pk} for pk in vectors})
+    shortlists = nearest_many_now(vectors, count=BEST_SHORTLIST, excluding={pk: {pk} for pk in vectors})
     rejected = rejected_candidates([identities[pk].identity_uuid for pk in vectors])
     candidates = _candidates_in(shortlists, include)
     not_them = {pk: rejected[identities[pk].identity_uuid] for pk in vectors}
