@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .models import FaceDetection, IdentityCentroid, TraceSegment
-from .relations import ints_in, rows_relation
+from .relations import TRACE_KEY_COLUMNS, ints_in, rows_relation
 
 FACE_TABLE = FaceDetection._meta.db_table
 SEGMENT_TABLE = TraceSegment._meta.db_table
@@ -83,11 +83,8 @@ def _fetch(sql, params):
         return cursor.fetchall()
 
 
-_TRACE_COLUMNS = [("file_id", "bigint"), ("trace_id", "integer")]
-
-
 def _touched(trace_keys):
-    relation, params = rows_relation("t", _TRACE_COLUMNS, sorted(trace_keys))
+    relation, params = rows_relation("t", TRACE_KEY_COLUMNS, sorted(trace_keys))
     return f"{relation} JOIN {SEGMENT_TABLE} s ON s.media_file_id = t.file_id AND s.trace_id = t.trace_id", params
 
 
@@ -122,12 +119,10 @@ def segment_sums_write(*, trace_keys=None, media_file_id=None):
         if not trace_keys:
             return []
         segments, params = _touched(trace_keys)
-        faces_from = f"{segments} JOIN {FACE_TABLE} f ON f.media_file_id = s.media_file_id AND f.trace_id = s.trace_id"
     else:
         segments, params = f"{SEGMENT_TABLE} s", []
-        faces_from = f"{SEGMENT_TABLE} s JOIN {FACE_TABLE} f ON f.media_file_id = s.media_file_id AND f.trace_id = s.trace_id"
-    where = "" if media_file_id is None else "AND s.media_file_id = %s"
-    scope = [] if media_file_id is None else [media_file_id]
+    faces_from = f"{segments} JOIN {FACE_TABLE} f ON f.media_file_id = s.media_file_id AND f.trace_id = s.trace_id"
+    where, scope = ("", []) if media_file_id is None else ("AND s.media_file_id = %s", [media_file_id])
     same_owner = "(f.identity_id = s.identity_id OR (f.identity_id IS NULL AND s.identity_id IS NULL))"
     rows = _fetch(
         f"SELECT s.id, s.identity_id, f.embedding FROM {faces_from} "
@@ -204,6 +199,11 @@ def centroids_apply(changes):
         if change_vector is not None:
             vector = change_vector if vector is None or len(vector) != len(change_vector) else vector + change_vector
         rows.append(_centroid_row(owner, faces + change_faces, vector, now))
+    _centroids_upsert(rows)
+
+
+def _centroids_upsert(rows):
+    """Insert the centroid rows, or overwrite those the identities already have (one statement)."""
     IdentityCentroid.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -295,9 +295,4 @@ def centroids_differences():
 def centroids_replace(rows):
     """Write `{identity_id: (faces, float64 sum or None)}` as the identities' centroid rows."""
     now = timezone.now()
-    IdentityCentroid.objects.bulk_create(
-        [_centroid_row(owner, faces, vector, now) for owner, (faces, vector) in sorted(rows.items())],
-        update_conflicts=True,
-        unique_fields=["identity"],
-        update_fields=["embedding_count", "embedding_sum", "centroid", "changed_at"],
-    )
+    _centroids_upsert([_centroid_row(owner, faces, vector, now) for owner, (faces, vector) in sorted(rows.items())])

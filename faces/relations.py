@@ -9,6 +9,9 @@ import json
 
 from django.db import connection
 
+# The columns of a relation of trace keys, `(media_file_id, trace_id)` rows.
+TRACE_KEY_COLUMNS = [("file_id", "bigint"), ("trace_id", "integer")]
+
 
 def rows_relation(alias, columns, rows):
     """`(sql, params)`: `rows` (tuples of ints or None) as the FROM item `alias(name, ...)`, one

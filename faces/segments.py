@@ -23,7 +23,7 @@ from .centroids import (
     vector_from,
 )
 from .models import FaceDetection, TraceSegment
-from .relations import rows_relation
+from .relations import TRACE_KEY_COLUMNS, rows_relation
 
 FACE_TABLE = FaceDetection._meta.db_table
 SEGMENT_TABLE = TraceSegment._meta.db_table
@@ -58,7 +58,6 @@ def _bbox_area():
     return f"{width} * {height}"
 
 
-_TRACE_COLUMNS = [("file_id", "bigint"), ("trace_id", "integer")]
 _REPOINT_COLUMNS = [
     ("file_id", "bigint"),
     ("trace", "integer"),
@@ -148,7 +147,7 @@ def segments_rebuild(trace_keys):
 def _rebuild_locked(trace_keys):
     """Rebuild the traces' segments; returns the segment sums it took away and those it wrote."""
     taken = segment_sums_of_traces(trace_keys)
-    touched, params = rows_relation("t", _TRACE_COLUMNS, trace_keys)
+    touched, params = rows_relation("t", TRACE_KEY_COLUMNS, trace_keys)
     _execute(
         f"DELETE FROM {SEGMENT_TABLE} WHERE (media_file_id, trace_id) IN (SELECT file_id, trace_id FROM {touched})",
         params,
