@@ -8,11 +8,12 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 
 from django.conf import settings
+
+from momentry.core.files import write_atomically
 
 PROFILE_EXTENSIONS = ("jpg", "png")
 
@@ -36,22 +37,6 @@ def profile_image_path(identity_uuid):
         if path.exists():
             return path
     return None
-
-
-def write_atomically(path, data):
-    """Write bytes to a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def identity_json_bytes(document):

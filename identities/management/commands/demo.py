@@ -14,7 +14,7 @@ from identities.demo.library import DEFAULT_SEED, build_demo_library
 from identities.demo.naming import film_file_name, film_uuid, selected_films
 from identities.models import Identity
 from identities.services.documents import clean_identity_document, identity_upload
-from identities.storage import write_atomically
+from momentry.core.files import write_atomically
 
 DEMO_ACTOR = "command:demo"
 
