@@ -10,6 +10,7 @@ from PIL import Image
 
 from apikeys.models import ApiKey
 from apikeys.services import api_key_create
+from faces.crops import crop_path
 from faces.models import Chunk, FaceDetection, MediaFile
 from faces.segments import segments_rebuild
 from history.models import HistoryAction, IdentityHistory
@@ -138,3 +139,11 @@ def image_bytes(image_format="PNG", size=(4, 3), color=(200, 10, 10)):
 def image_upload(data=None, *, name="face.png", content_type="image/png"):
     """A multipart file; the name and declared type are whatever the test claims."""
     return SimpleUploadedFile(name, data if data is not None else image_bytes(), content_type=content_type)
+
+
+def write_crop(face, *, size=(96, 128), color=(90, 140, 200)):
+    """The face's crop on disk, where `faces.crops` puts it: a JPEG of `size` (width, height)."""
+    path = crop_path(face.media_file.file_uuid, face.frame_number, face.index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(image_bytes("JPEG", size=size, color=color))
+    return path

@@ -23,6 +23,7 @@ from .files import (
     media_file_list,
     media_files_with_uuids,
 )
+from .images import identity_best_face_page, identity_best_faces
 from .traces import TracePage, file_trace_page, identity_strongest_traces, identity_trace_page
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "TracePage",
     "file_trace_page",
     "frame_seconds",
+    "identity_best_face_page",
+    "identity_best_faces",
     "identity_bound_file_uuids",
     "identity_chunk_page",
     "identity_chunk_rows",

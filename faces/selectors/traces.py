@@ -7,6 +7,9 @@ from django.db.models.functions import Coalesce
 from ..models import TraceSegment
 from .files import frame_seconds, identity_segments
 
+# An identity's traces as a curator ranks them: most of its faces, then the most confident.
+STRONGEST_TRACES_ORDER = ("-face_count", "-avg_confidence", "media_file_id", "trace_id")
+
 
 @dataclass(frozen=True)
 class TracePage:
@@ -68,7 +71,7 @@ def identity_strongest_traces(identity, *, limit):
     name for the link. One query."""
     rows = (
         identity_segments(identity)
-        .order_by("-face_count", "-avg_confidence", "media_file_id", "trace_id")
+        .order_by(*STRONGEST_TRACES_ORDER)
         .values_list(
             "media_file__file_uuid",
             "media_file__file_name",
