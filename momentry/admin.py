@@ -1,4 +1,12 @@
 from django.contrib import admin
+from django.urls import reverse_lazy
+
+# The admin is branded as the service and leads back to the console's home (its "View site" and
+# the "Console" link of templates/admin/base_site.html).
+admin.site.site_header = "Momentry Identities"
+admin.site.site_title = "Momentry Identities"
+admin.site.index_title = "Momentry Identities"
+admin.site.site_url = reverse_lazy("home")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

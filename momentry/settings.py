@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as static files: the docs need no CDN
     "apikeys",
     "identities",
     "faces",
@@ -131,7 +132,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("MOMENTRY_STATIC_ROOT", DATA_DIR / "staticfiles"))
 if PRODUCTION:
     # Serves the collected admin and console files under gunicorn, with no proxy to configure;
-    # in development runserver serves them from the apps.
+    # in development runserver serves them from the apps (`runserver --insecure` with DEBUG off).
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -188,7 +189,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The one PATCH body is partial already: no `Patched...` copy of it.
     "COMPONENT_SPLIT_PATCH": False,
-    "SECURITY": [{"ApiKeyAuth": []}],
+    # The docs pages (/api/v1/docs/, /api/v1/redoc/) load Swagger UI and Redoc from this server
+    # (drf-spectacular-sidecar's static files), and like the schema they need no key; Swagger UI
+    # keeps the key given to "Authorize" across reloads and sends nothing to its online validator.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         "IdentityStatusEnum": "identities.models.IdentityStatus",
         "IdentitySourceEnum": "identities.models.IdentitySource",
