@@ -116,7 +116,9 @@ class ProfileImageRequestSerializer(serializers.Serializer):
 class ProfileImageResponseSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     identity_uuid = serializers.CharField()
-    path = serializers.CharField()
+    url = serializers.URLField(
+        help_text="Where to GET the image (this operation's URL); where the server keeps it is no business of a client."
+    )
     message = serializers.CharField()
     history_id = serializers.UUIDField()
 

@@ -33,25 +33,28 @@ def png_header_only(width, height):
 
 
 def test_upload_jpeg_then_get_it_back(api, settings):
+    """The answer names the image by its API URL, never by where the server keeps it."""
     identity = IdentityFactory()
     jpeg = image_bytes("JPEG")
-    response = api.post(url(identity), {"image": image_upload(jpeg, name="me.jpg", content_type="image/jpeg")})
+    dashed = f"/api/v1/identity/{identity.identity_uuid}/profile-image"
+    response = api.post(dashed, {"image": image_upload(jpeg, name="me.jpg", content_type="image/jpeg")})
     assert response.status_code == 200, response.json()
     path = identity_dir(settings, identity) / "profile.jpg"
     assert response.json() == {
         "success": True,
         "identity_uuid": identity.identity_uuid.hex,
-        "path": str(path),
+        "url": f"http://testserver{url(identity)}",
         "message": "Profile image saved: profile.jpg",
         "history_id": response.json()["history_id"],
     }
+    assert str(settings.MOMENTRY_OUTPUT_DIR) not in response.content.decode()
     stored = reencode_profile_image(jpeg, "JPEG")  # what is kept is Pillow's encoding, not the upload
     assert path.read_bytes() == stored
     identity.refresh_from_db()
     assert identity.tmdb_profile == str(path)
     assert api.get(f"/api/v1/identity/{identity.identity_uuid}").json()["tmdb_profile"] == str(path)
 
-    response = api.get(url(identity))
+    response = api.get(response.json()["url"])
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content) == stored
