@@ -49,6 +49,15 @@ def api_key_create(*, name, scopes, read_only=False, files=()):
     return api_key, raw_key
 
 
+def api_key_matching(*, raw_key, scopes, read_only=False, files=()):
+    """The active key `raw_key` is, when it has exactly these scopes, access and files; else None."""
+    api_key = ApiKey.objects.filter(digest=key_digest(raw_key.strip()), revoked_at=None).first()
+    if api_key is None:
+        return None
+    wanted = (_validated_scopes(scopes), read_only, normalise_file_uuids(files))
+    return api_key if (api_key.scopes, api_key.read_only, api_key.files) == wanted else None
+
+
 @transaction.atomic
 def api_key_revoke(*, api_key):
     if api_key.revoked_at is None:
