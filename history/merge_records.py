@@ -215,3 +215,13 @@ def merge_history_page(*, page, page_size, source_uuid=None, target_uuid=None, m
         .limit(page_size)
     )
     return Page(items=[_with_utc_datetimes(record) for record in cursor], total=total, page=page, page_size=page_size)
+
+
+def merge_records_of(merge_ids):
+    """`{merge_id: record}` of the committed merges among `merge_ids` (the merges a page of history
+    names), in one query; a record still pending is left out until a merge list settles it."""
+    ids = sorted({str(merge_id) for merge_id in merge_ids})
+    if not ids:
+        return {}
+    cursor = merge_history_collection().find({"_id": {"$in": ids}, "state": APPLIED}, HISTORY_PROJECTION)
+    return {record["_id"]: _with_utc_datetimes(record) for record in cursor}

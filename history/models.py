@@ -56,6 +56,20 @@ class IdentityHistory(models.Model):
         indexes = [models.Index(fields=["identity_uuid", "-id"], name="history_identity_idx")]
 
 
+class HistoryInvolvement(models.Model):
+    """An identity an entry involves: its own, and each that owned any of its faces before or after
+    the write (a bind that takes a trace from another identity involves that one too). "Every entry
+    involving identity X" is one range of the unique key, newest first."""
+
+    entry = models.ForeignKey(IdentityHistory, on_delete=models.CASCADE, related_name="involvements")
+    identity_uuid = models.UUIDField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["identity_uuid", "entry"], name="history_involvement_unique"),
+        ]
+
+
 class MergeOperation(models.Model):
     """The relational half of a merge, undo or redo, written in the same transaction as its changes.
 

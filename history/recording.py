@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import IdentityHistory
+from .models import HistoryInvolvement, IdentityHistory
 
 BEFORE = "before"
 AFTER = "after"
@@ -87,7 +87,24 @@ def history_records(writes):
                 merge_id=write.get("merge_id"),
             )
         )
-    return IdentityHistory.objects.bulk_create(entries)
+    entries = IdentityHistory.objects.bulk_create(entries)
+    HistoryInvolvement.objects.bulk_create(
+        HistoryInvolvement(entry=entry, identity_uuid=identity_uuid)
+        for entry in entries
+        for identity_uuid in entry_identity_uuids(entry)
+    )
+    return entries
+
+
+def entry_identity_uuids(entry):
+    """The identities an entry involves: its own and the owners of its faces before and after."""
+    groups = [
+        group
+        for state in (entry.before_snapshot, entry.after_snapshot)
+        if isinstance(state, dict)
+        for group in state.get("faces") or ()
+    ]
+    return {uuid.UUID(str(entry.identity_uuid)), *group_owner_uuids(groups)}
 
 
 def _without_unchanged_metadata(before, after):
