@@ -1,6 +1,6 @@
 from django.urls import path
 
-from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
+from momentry.api import converters  # noqa: F401  (registers <uuidish:...> and <int32:...>)
 
 from .views import files, history, identities, images, review
 
@@ -17,7 +17,7 @@ urlpatterns = [
     path("files/<uuidish:file_uuid>/", files.file_detail_view, name="file-detail"),
     path("files/<uuidish:file_uuid>/bind", files.trace_bind_view, name="trace-bind"),
     path("files/<uuidish:file_uuid>/faces/<str:face_id>.jpg", images.face_image_view, name="face-image"),
-    path("files/<uuidish:file_uuid>/traces/<int:trace_id>.jpg", images.trace_image_view, name="trace-image"),
+    path("files/<uuidish:file_uuid>/traces/<int32:trace_id>.jpg", images.trace_image_view, name="trace-image"),
     path("review/", review.review_view, name="review"),
     path("review/<uuidish:identity_uuid>/accept", review.review_accept_view, name="review-accept"),
     path("review/<uuidish:identity_uuid>/reject", review.review_reject_view, name="review-reject"),

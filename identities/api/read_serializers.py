@@ -40,6 +40,9 @@ class FaceSerializer(serializers.Serializer):
     bbox = serializers.ListField(child=serializers.FloatField(), help_text="[x1, y1, x2, y2] in pixels.")
     confidence = serializers.FloatField()
     trace_id = serializers.IntegerField()
+    image_url = serializers.URLField(
+        read_only=True, help_text="The face's image (`file_face_image_retrieve`): a 404 until its crop is cut."
+    )
 
     class Meta:
         list_serializer_class = FlatListSerializer

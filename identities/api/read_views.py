@@ -3,6 +3,7 @@
 Views only parse parameters, call the selectors and render through the response serializers;
 every error is raised and rendered by the project's exception handler.
 """
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -11,6 +12,7 @@ from apikeys.models import Scope
 from apikeys.permissions import ensure_file_allowed
 from faces.models import MediaFile
 from faces.selectors import (
+    identity_best_face_page,
     identity_chunk_page,
     identity_chunk_rows,
     identity_face_page,
@@ -20,7 +22,7 @@ from faces.selectors import (
     media_file_get,
 )
 from momentry.api.pagination import page_params
-from momentry.api.params import int_param
+from momentry.api.params import bool_param, int_param
 from momentry.api.schema import UUID_PATTERN, errors, links, trimmed_text_pattern
 from momentry.api.views import LOCALE_PARAMETER, IdentityApiView, page_parameters
 from momentry.core.parsing import parse_uuid
@@ -58,6 +60,12 @@ PAGED_ERRORS = errors({400: "`page` or `page_size` is malformed or out of range.
 SEARCH_TEXT_SCHEMA = {"type": "string", "pattern": trimmed_text_pattern(SEARCH_TEXT_MAX_LENGTH)}
 
 
+def face_with_image_url(request, face):
+    """A face row (`FaceRow`) as its item, with the absolute URL of its image."""
+    url = reverse("api:file-face-image", args=[face.file_uuid.hex, face.face_id])
+    return {**vars(face), "image_url": request.build_absolute_uri(url)}
+
+
 def _required_query_text(params, name="q"):
     value = (params.get(name) or "").strip()
     if not value:
@@ -90,21 +98,40 @@ class IdentityFacesView(IdentityApiView):
     @extend_schema(
         operation_id="identity_faces_list",
         summary="List an identity's faces",
-        parameters=page_parameters(default_size=FACES_DEFAULT_PAGE_SIZE),
-        responses={200: IdentityFacesResponseSerializer, **PAGED_ERRORS},
+        parameters=[
+            *page_parameters(default_size=FACES_DEFAULT_PAGE_SIZE),
+            OpenApiParameter(
+                "best",
+                bool,
+                description="Only the best face of each trace (highest confidence × bbox area of the faces "
+                "bound to the identity), strongest traces first: most faces, then most confident.",
+            ),
+        ],
+        responses={
+            200: IdentityFacesResponseSerializer,
+            **errors(
+                {
+                    400: "`page`, `page_size` or `best` is malformed or out of range.",
+                    404: "No identity with this uuid.",
+                }
+            ),
+        },
     )
     def get(self, request, identity_uuid):
-        """The faces bound to the identity by file, frame and index; 50 a page by default."""
+        """The faces bound to the identity by file, frame and index; 50 a page by default. With
+        `best=true`, one face a trace instead (`total` counts the traces): what a client shows of
+        who an identity is. Each face links to its image (`image_url`)."""
         identity = identity_get(identity_uuid)
         number, size = page_params(request.query_params, default_size=FACES_DEFAULT_PAGE_SIZE)
-        page = identity_face_page(identity, page=number, page_size=size, media_files=visible_media_files(request))
+        select = identity_best_face_page if bool_param(request.query_params, "best") else identity_face_page
+        page = select(identity, page=number, page_size=size, media_files=visible_media_files(request))
         body = {
             "success": True,
             "identity_uuid": identity.identity_uuid,
             "total": page.total,
             "page": page.page,
             "page_size": page.page_size,
-            "faces": page.items,
+            "faces": [face_with_image_url(request, face) for face in page.items],
         }
         return Response(IdentityFacesResponseSerializer(body).data)
 

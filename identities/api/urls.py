@@ -1,9 +1,10 @@
 from django.urls import path
 
-from momentry.api import converters  # noqa: F401  (registers <uuidish:...>)
+from momentry.api import converters  # noqa: F401  (registers <uuidish:...> and <int32:...>)
 
 from . import (
     history_views,
+    image_views,
     merge_views,
     pending_views,
     read_views,
@@ -30,6 +31,16 @@ urlpatterns = [
         name="identity-suggestions",
     ),
     path("file/<uuidish:file_uuid>/traces", review_views.FileTracesView.as_view(), name="file-traces"),
+    path(
+        "file/<uuidish:file_uuid>/face/<str:face_id>/image",
+        image_views.FaceImageView.as_view(),
+        name="file-face-image",
+    ),
+    path(
+        "file/<uuidish:file_uuid>/trace/<int32:trace_id>/image",
+        image_views.TraceImageView.as_view(),
+        name="file-trace-image",
+    ),
     path("review/strangers", review_views.ReviewStrangersView.as_view(), name="review-strangers"),
     path("identity/upload", write_views.IdentityUploadView.as_view(), name="identity-upload"),
     path(

@@ -3,14 +3,14 @@
 PATCH and DELETE of `/identity/:uuid` live on `IdentityDetailView` (same URL as its GET) and use
 `identity_patch_response`/`identity_delete_response` below.
 """
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apikeys.permissions import actor_for, ensure_file_allowed
+from momentry.api.images import image_response, image_schema
 from momentry.api.negotiation import FallbackContentNegotiation
 from momentry.api.schema import errors, links
 from momentry.api.views import IdentityApiView
@@ -158,25 +158,22 @@ class IdentityProfileImageView(IdentityApiView):
     @extend_schema(
         operation_id="identity_profile_image_retrieve",
         summary="Get an identity's profile image",
-        responses={
-            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The JPEG profile image."),
-            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The PNG profile image."),
-            **errors(
-                {404: "No identity with this uuid, or it has no profile image."},
-                negotiates=False,
-                media_type="application/json",
-            ),
-        },
+        **image_schema(
+            described={404: "No identity with this uuid, or it has no profile image."},
+            content_types=tuple(images.PROFILE_CONTENT_TYPES.values()),
+            sized=False,
+        ),
     )
     def get(self, request, identity_uuid):
         """The image's bytes with its type (image/jpeg or image/png), whatever the Accept header asks;
-        a failure is the JSON error body."""
+        a failure is the JSON error body. Revalidated on every use (an upload or an undo replaces it)."""
         identity = identity_get(identity_uuid)
         path = storage.profile_image_path(identity.identity_uuid)
+        missing = f"Identity {identity.identity_uuid.hex} has no profile image."
         if path is None:
-            raise Http404(f"Identity {identity.identity_uuid.hex} has no profile image.")
+            raise Http404(missing)
         content_type = images.PROFILE_CONTENT_TYPES[path.suffix.lstrip(".")]
-        return FileResponse(path.open("rb"), content_type=content_type)
+        return image_response(request, path, content_type=content_type, max_age=0, missing=missing)
 
     @extend_schema(
         operation_id="identity_profile_image_upload",

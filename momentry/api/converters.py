@@ -1,6 +1,6 @@
 from django.urls import register_converter
 
-from momentry.core.parsing import UUID_TEXT
+from momentry.core.parsing import INT32_RANGE, UUID_TEXT
 
 
 class UuidConverter:
@@ -17,4 +17,21 @@ class UuidConverter:
         return str(value)
 
 
+class Int32Converter:
+    """A signed 32-bit integer (a trace id may be negative); anything else, or out of range, is not
+    this route (the API's catch-all 404)."""
+
+    regex = "-?[0-9]{1,10}"
+
+    def to_python(self, value):
+        number = int(value)
+        if not INT32_RANGE[0] <= number <= INT32_RANGE[1]:
+            raise ValueError(value)
+        return number
+
+    def to_url(self, value):
+        return str(value)
+
+
 register_converter(UuidConverter, "uuidish")
+register_converter(Int32Converter, "int32")

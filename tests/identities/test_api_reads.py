@@ -157,6 +157,7 @@ def test_faces_shape(api, identity):
                 "bbox": [100.0, 50.0, 300.0, 400.0],
                 "confidence": 0.95,
                 "trace_id": 2,
+                "image_url": f"http://testserver/api/v1/file/{face.media_file.file_uuid.hex}/face/1200_1/image",
             }
         ],
     }

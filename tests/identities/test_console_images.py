@@ -86,3 +86,11 @@ def test_a_bad_size_is_a_400(curator, film, size):
 
 def test_a_trace_id_past_32_bits_is_a_404(curator, film):
     assert curator.get(f"/files/{film.file_uuid.hex}/traces/{2**40}.jpg").status_code == 404
+
+
+def test_a_negative_trace_id_has_its_image(curator, film):
+    face = FaceFactory(media_file=film, frame_number=3, trace_id=-1)
+    write_crop(face)
+    url = reverse("console:trace-image", args=[film.file_uuid.hex, -1])
+    assert url == f"/files/{film.file_uuid.hex}/traces/-1.jpg"
+    assert curator.get(url).status_code == 200

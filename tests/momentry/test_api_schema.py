@@ -51,7 +51,7 @@ def test_every_read_endpoint_is_described(schema):
 def test_list_responses_describe_their_rows(schema):
     faces = response_schema(schema, "/api/v1/identity/{identity_uuid}/faces")
     assert {"success", "identity_uuid", "total", "page", "page_size", "faces"} <= set(faces["properties"])
-    assert {"face_id", "file_uuid", "frame_number", "timestamp", "bbox", "confidence", "trace_id"} == set(
+    assert {"face_id", "file_uuid", "frame_number", "timestamp", "bbox", "confidence", "trace_id", "image_url"} == set(
         item_properties(schema, faces, "faces")
     )
 

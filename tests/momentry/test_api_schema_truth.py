@@ -101,6 +101,8 @@ EXPECTED_4XX = {
     "file_pending_persons_list": JSON | {404},
     "identity_suggestions_list": JSON | {400, 404},
     "file_traces_list": JSON | {400, 404},
+    "file_face_image_retrieve": KEY | {400, 404},
+    "file_trace_image_retrieve": KEY | {400, 404},
     "review_strangers_list": JSON | {400, 404},
 }
 
@@ -174,7 +176,7 @@ def test_every_uuid_parameter_has_the_uuid_pattern(schema):
             if given["name"] in uuid_parameters:
                 assert given["schema"]["pattern"] == UUID_PATTERN, f"{method} {path} {given['name']}"
                 found += 1
-    assert found == 32
+    assert found == 34
 
 
 def test_face_id_pattern_is_exactly_what_parse_face_id_takes():
