@@ -82,8 +82,9 @@ def viewport():
 def page(browser, live_server, viewport):
     """A page in a fresh browser context (no cookies) at `viewport`; `page.goto("/identities/")`
     goes to the live server. The context never reaches the network: every request to another host
-    is aborted and kept in `page.external_requests`. A test fails if its page made one, or if a
-    script on it raised (`page.errors`)."""
+    is aborted and kept in `page.external_requests`. A test fails if its page made one, if a script
+    on it raised (`page.errors`) or if a file a page loads (style, script, image; not the page
+    itself, which a test may expect to be a 404) answered an error (`page.failed_loads`)."""
     context = browser.new_context(base_url=live_server.url, viewport=viewport, locale="en-US", timezone_id="UTC")
     context.set_default_timeout(TIMEOUT_MS)
     external_requests = []
@@ -99,11 +100,19 @@ def page(browser, live_server, viewport):
     browser_page = context.new_page()
     browser_page.external_requests = external_requests
     browser_page.errors = []
+    browser_page.failed_loads = []
     browser_page.on("pageerror", lambda error: browser_page.errors.append(str(error)))
+    browser_page.on("response", lambda response: record_failed_load(browser_page.failed_loads, response))
     yield browser_page
     context.close()
     assert not external_requests, f"the page requested other hosts: {external_requests}"
     assert not browser_page.errors, f"scripts on the page raised: {browser_page.errors}"
+    assert not browser_page.failed_loads, f"files the pages loaded answered errors: {browser_page.failed_loads}"
+
+
+def record_failed_load(failed_loads, response):
+    if response.status >= 400 and response.request.resource_type != "document":
+        failed_loads.append(f"{response.status} {response.url}")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ each_viewport = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=lambda
 
 PASSWORD = "the-right-password"  # tests.factories.UserFactory's
 SCREENSHOTS_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOT_MAX_HEIGHT = 2400  # px: the top of a long page shows what it holds
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
@@ -56,6 +57,15 @@ def assert_styled(page):
     assert not empty, f"stylesheets with no rules (not served?): {empty}"
 
 
+def assert_images_loaded(page):
+    """Every image on the page arrives and decodes (a broken face is a 404 or a bad JPEG); lazy
+    images are loaded too, wherever they are on the page."""
+    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach((image) => { image.loading = 'eager'; })")
+    page.wait_for_function("Array.from(document.images).every((image) => image.complete)")
+    broken = page.evaluate("Array.from(document.images).filter((image) => image.naturalWidth === 0).map((image) => image.src)")
+    assert not broken, f"images that did not load: {broken}"
+
+
 def assert_no_horizontal_overflow(page):
     """Nothing sticks out sideways (document.documentElement.scrollWidth <= window.innerWidth), so
     a phone user never scrolls left and right to read a page. Names what sticks out when it fails."""
@@ -81,13 +91,17 @@ def screenshots_enabled():
 
 
 def save_screenshot(page, name, *, full_page=False):
-    """With MOMENTRY_SCREENSHOTS=1, write docs/screenshots/<name>-<width>.png (optimized); without
-    it do nothing, so a CI run never rewrites the committed screenshots. Returns the path or None."""
+    """With MOMENTRY_SCREENSHOTS=1, write docs/screenshots/<name>-<width>.png; without it do
+    nothing, so a CI run never rewrites the committed screenshots. A full page is cut at
+    SCREENSHOT_MAX_HEIGHT, and the picture is kept small: 256 colours (no dithering, so text and
+    flat colours stay crisp) and an optimized PNG. Returns the path or None."""
     if not screenshots_enabled():
         return None
     width = page.viewport_size["width"]
     path = SCREENSHOTS_DIR / f"{name}-{width}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.open(io.BytesIO(page.screenshot(full_page=full_page, animations="disabled")))
-    image.convert("RGB").save(path, format="PNG", optimize=True)
+    image = Image.open(io.BytesIO(page.screenshot(full_page=full_page, animations="disabled"))).convert("RGB")
+    image = image.crop((0, 0, image.width, min(image.height, SCREENSHOT_MAX_HEIGHT)))
+    image = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    image.save(path, format="PNG", optimize=True)
     return path
