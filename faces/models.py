@@ -10,6 +10,9 @@ class MediaFile(models.Model):
     fps = models.FloatField()
     duration = models.FloatField()
     frame_count = models.IntegerField()
+    # The video, an absolute path as ingest resolved the document's `media_path`; what
+    # `manage.py extract_crops` cuts face crops from.
+    media_path = models.CharField(max_length=4096, null=True, blank=True)
     ingested_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,9 +1,12 @@
 """Ingest of one detection document per media file.
 
-A document is checked whole before anything is written (`ingest_checks`), then written in one
-transaction: the media file, its faces and chunks streamed in (`ingest_rows`), the file's trace
-segments rebuilt from the faces; so a malformed document, or a failure anywhere, leaves nothing.
+A document is checked whole before anything is written (`ingest_checks`), its face crops read,
+decoded and staged beside the file's crops (`crops`), then written in one transaction: the media
+file, its faces and chunks streamed in (`ingest_rows`), the file's trace segments rebuilt from the
+faces; the staged crops take the place of the file's crops once that transaction has committed. So
+a malformed document, a refused crop or a failure anywhere leaves nothing, on disk included.
 """
+import dataclasses
 import uuid
 from dataclasses import dataclass
 
@@ -18,6 +21,7 @@ from ..centroids import library_embedding_dimensions
 from ..models import Chunk, FaceDetection, MediaFile, identity_model
 from ..segments import segments_rebuild_file
 from ..signals import face_owners_changed
+from .crops import crops_stage, media_path_resolve
 from .ingest_checks import ingest_document_check
 from .ingest_rows import CHUNK_COLUMNS, FACE_COLUMNS, FaceRows, chunk_rows, face_bindings_of_file, rows_insert
 
@@ -30,6 +34,9 @@ class IngestResult:
     chunks: int
     bindings_kept: int
     bindings_dropped: int
+    # Crops written from the document, and crops of remaining faces kept by a replace.
+    crops: int = 0
+    crops_kept: int = 0
 
 
 def _lock_identities(checked, media_file):
@@ -65,32 +72,56 @@ def _ensure_embedding_space(checked, media_file):
         )
 
 
-def media_file_ingest(*, document, replace=False):
-    """Write one ingest document: the media file, its faces and its chunks, whole or not at all.
+def media_file_ingest(*, document, replace=False, document_dir=None):
+    """Write one ingest document: the media file, its faces, chunks and crops, whole or not at all.
 
-    The document is checked before the transaction opens, so a large one holds no lock while it
-    is checked. An existing `file_uuid` is refused (409) unless `replace`; then its faces and chunks
-    are replaced, and a face whose `(frame_number, index)` still exists keeps the identity it was
-    bound to (a curator's binding outlives a new detection run; the document's `identity_uuid`
-    applies to the other faces). `face_owners_changed` names the identities whose faces changed.
+    The document is checked and its crops staged before the transaction opens, so a large one
+    holds no lock meanwhile. `document_dir` is the document's folder, which the faces' `crop` paths
+    and a relative `media_path` are relative to (a document that has them is refused without it).
+    An existing `file_uuid` is refused (409) unless `replace`; then its faces and chunks are
+    replaced, and a face whose `(frame_number, index)` still exists keeps the identity it was bound
+    to (a curator's binding outlives a new detection run; the document's `identity_uuid` applies to
+    the other faces) and its crop when the document gives none. `face_owners_changed` names the
+    identities whose faces changed.
     """
     checked = ingest_document_check(document)
-    with transaction.atomic():
-        return _media_file_write(checked, replace=replace)
+    media_path = media_path_resolve(checked.media_path, document_dir=document_dir)
+    exists = MediaFile.objects.filter(file_uuid=checked.file_uuid).exists()
+    if exists and not replace:
+        raise _file_exists(checked.file_uuid)
+    stage = crops_stage(
+        faces=checked.faces, file_uuid=checked.file_uuid, document_dir=document_dir, keep_current=exists
+    )
+    try:
+        # Durable: the crops are swapped in when this commits, not when some caller's transaction does.
+        with transaction.atomic(durable=True):
+            result = _media_file_write(checked, replace=replace, media_path=media_path)
+            if stage is not None:
+                transaction.on_commit(stage.swap)
+    except BaseException:
+        if stage is not None:
+            stage.discard()
+        raise
+    if stage is None:
+        return result
+    return dataclasses.replace(result, crops=stage.given, crops_kept=stage.kept)
 
 
-def _media_file_write(checked, *, replace):
+def _file_exists(file_uuid):
+    return Conflict(f"File {file_uuid.hex} is already ingested; ingest with --replace to replace it.", code="file_exists")
+
+
+def _media_file_write(checked, *, replace, media_path):
     media_values = {
         "file_name": checked.file_name,
+        "media_path": media_path,
         "fps": checked.fps,
         "duration": checked.duration,
         "frame_count": checked.frame_count,
     }
     media_file = MediaFile.objects.select_for_update().filter(file_uuid=checked.file_uuid).first()
     if media_file is not None and not replace:
-        raise Conflict(
-            f"File {checked.file_uuid.hex} is already ingested; ingest with --replace to replace it.", code="file_exists"
-        )
+        raise _file_exists(checked.file_uuid)
     _ensure_embedding_space(checked, media_file)
     locked_identities = _lock_identities(checked, media_file)
 

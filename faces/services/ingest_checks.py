@@ -22,6 +22,7 @@ INT32_MIN, INT32_MAX = INT32_RANGE
 FILE_NAME_MAX_LENGTH = MediaFile._meta.get_field("file_name").max_length
 CHUNK_ID_MAX_LENGTH = Chunk._meta.get_field("chunk_id").max_length
 CHUNK_TYPE_MAX_LENGTH = Chunk._meta.get_field("chunk_type").max_length
+MEDIA_PATH_MAX_LENGTH = MediaFile._meta.get_field("media_path").max_length
 
 FACE_FIELDS = ("frame_number", "index", "bbox", "confidence", "trace_id")
 _FACE_FIELD_SET = frozenset(FACE_FIELDS)
@@ -45,7 +46,10 @@ class CheckedDocument:
     fps: float
     duration: float
     frame_count: int
-    # The document's own face objects, every one checked.
+    # The video's path as the document gives it (relative to the document's folder, or absolute).
+    media_path: str | None
+    # The document's own face objects, every one checked (a `crop` only for its type: the files
+    # are checked by `crops`).
     faces: list
     # (chunk_id, chunk_type, start_frame, end_frame, start_time, end_time, text) per chunk.
     chunks: list
@@ -131,6 +135,9 @@ def _check_face(face, position, identity_uuids):
     embedding = face.get("embedding")
     if embedding is not None and (not isinstance(embedding, list) or not embedding or not _finite_numbers(embedding)):
         raise ValidationError(f"faces[{position}].embedding must be a non-empty list of finite numbers or null.")
+    crop = face.get("crop")
+    if crop is not None:
+        _text(crop, f"faces[{position}].crop", max_length=MEDIA_PATH_MAX_LENGTH)
     identity = face.get("identity_uuid")
     if identity is not None and (type(identity) is not str or identity not in identity_uuids):
         _note_identity(identity, position, identity_uuids)
@@ -217,6 +224,11 @@ def _clean_chunk(raw, where):
     )
 
 
+def _media_path(document):
+    media_path = document.get("media_path")
+    return None if media_path is None else _text(media_path, "media_path", max_length=MEDIA_PATH_MAX_LENGTH)
+
+
 def ingest_document_check(document):
     """Check an ingest document; the ValidationError names the field and the item's position."""
     _object(document, "The ingest document")
@@ -259,6 +271,7 @@ def ingest_document_check(document):
         fps=fps,
         duration=duration,
         frame_count=frame_count,
+        media_path=_media_path(document),
         faces=faces,
         chunks=chunks,
         identity_uuids=identity_uuids,

@@ -39,15 +39,19 @@ def ingest_timed(path, *, replace):
     started = time.perf_counter()
     document = read_document(path)
     parsed = time.perf_counter()
-    result = media_file_ingest(document=document, replace=replace)
+    result = media_file_ingest(document=document, replace=replace, document_dir=path.parent)
     return result, parsed - started, time.perf_counter() - parsed
 
 
 class Command(BaseCommand):
     help = (
         "Ingest detection documents, one JSON document per media file: "
-        "{file_uuid, file_name, fps, duration, faces: [...], chunks: [...]}. "
-        "Each document is written whole or not at all; a refused one is reported and the others go on."
+        "{file_uuid, file_name, fps, duration, media_path?, faces: [...], chunks: [...]}. "
+        "media_path names the video (relative to the document's folder, or absolute), stored resolved "
+        "for extract_crops. A face may give a crop: the path of a JPEG or PNG relative to the document's "
+        "folder (at most 4096 pixels a side), stored as {output}/faces/{file_uuid}/{face_id}.jpg. "
+        "Each document is written whole or not at all, its crops included; a refused one is reported "
+        "and the others go on."
     )
 
     def add_arguments(self, parser):
@@ -55,7 +59,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace",
             action="store_true",
-            help="Replace files already ingested, keeping the bindings of faces whose (frame_number, index) remain.",
+            help="Replace files already ingested, keeping the bindings of faces whose (frame_number, index) "
+            "remain, and their crops where the new document gives none.",
         )
 
     def handle(self, *args, paths, replace, **options):
@@ -63,7 +68,7 @@ class Command(BaseCommand):
         if not documents:
             raise CommandError("No JSON documents found in the given paths.")
         progress = ProgressBar(self.stderr, total=len(documents), label="Ingesting")
-        ingested, refused, faces, chunks = 0, [], 0, 0
+        ingested, refused, faces, crops, chunks = 0, [], 0, 0, 0
         parsing = writing = 0.0
         for path in documents:
             try:
@@ -73,6 +78,7 @@ class Command(BaseCommand):
             else:
                 ingested += 1
                 faces += result.faces
+                crops += result.crops
                 chunks += result.chunks
                 parsing += document_parsing
                 writing += document_writing
@@ -82,8 +88,9 @@ class Command(BaseCommand):
             planner_statistics_refresh()
         for path, reason in refused:
             self.stderr.write(f"Refused {path}: {reason}")
+        written = f"{faces:,} faces, {crops:,} crops and {chunks:,} chunks" if crops else f"{faces:,} faces and {chunks:,} chunks"
         self.stdout.write(
-            f"Ingested {ingested} file(s), refused {len(refused)}; wrote {faces:,} faces and {chunks:,} chunks "
+            f"Ingested {ingested} file(s), refused {len(refused)}; wrote {written} "
             f"in {writing:.1f} s, after {parsing:.1f} s of JSON parsing."
         )
         if refused:
