@@ -7,7 +7,7 @@ Cache-Control, for the API's views and the console's alike (no app imports: call
   20-30 ms at 512 (mostly the encoding) on a busy 2-CPU machine, and clients keep what they got
   for `max_age`, then revalidate for a 304.
 - The ETag is the opened file's identity as the service writes it (an image is replaced whole, by
-  a rename: a new mtime) and its length, with the size asked for: `"<mtime_ns>-<bytes>-<size>"`.
+  a rename: a new mtime) and its length, with the size asked for: `"<mtime_ns>-<bytes>-<size>"` (hex).
   A matching If-None-Match is a 304 with the same ETag and Cache-Control and no body.
 - Cache-Control is `private` (an API key or a session decides who may see an image, so no shared
   cache may keep one), with a `max_age` after which a client must revalidate (`no-cache`: always).
@@ -116,9 +116,10 @@ _CACHE_HEADERS = [
 def image_schema(*, described, content_types=("image/jpeg",), sized=True, path_parameters=()):
     """`extend_schema` keywords of an operation answering an image (`image_response`): the bytes,
     typed `format: binary` under each of `content_types` and `application/octet-stream` (which
-    generated clients read as a file, see the module); a 304 without a body for If-None-Match; the JSON error body for the 4xx `described` (and the
-    key's 401 and 403: an image operation never refuses an Accept header, see
-    `FallbackContentNegotiation`); `?size=` unless not `sized`; and the operation's `path_parameters`."""
+    generated clients read as a file, see the module); a 304 without a body for If-None-Match; the
+    JSON error body for the 4xx `described` and the key's 401 and 403 (an image operation never
+    refuses an Accept header, see `FallbackContentNegotiation`); `?size=` unless not `sized`; and
+    the operation's `path_parameters`."""
     responses = {
         (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The image's bytes.")
         for content_type in (*content_types, OCTET_STREAM)

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from faces.crops import crop_path
+from faces.selectors import identity_best_face_page, identity_best_faces
 from tests.factories import FaceFactory, IdentityFactory, MediaFileFactory, image_upload, write_crop
 
 pytestmark = pytest.mark.django_db
@@ -285,6 +286,20 @@ def test_an_accept_header_preferring_octet_stream_gets_the_bytes_as_such(api, fi
 def test_the_schema_says_image_bytes_a_304_and_json_errors(api, path, types):
     responses = api.get("/api/v1/schema/?format=json").json()["paths"][path]["get"]["responses"]
     assert list(responses["200"]["content"]) == types
-    assert all(body["schema"] == {"type": "string", "format": "binary"} for body in responses["200"]["content"].values())
+    binary = {"type": "string", "format": "binary"}
+    assert all(body["schema"] == binary for body in responses["200"]["content"].values())
     assert "content" not in responses["304"] and {"ETag", "Cache-Control"} <= set(responses["304"]["headers"])
     assert set(responses["404"]["content"]) == {"application/json"}
+
+
+def test_identity_best_faces_is_the_first_of_the_best_pages(film, django_assert_num_queries):
+    """What the console's identity page shows: the same faces as the API's first page, in one query."""
+    cary = IdentityFactory()
+    for trace_id in range(4):
+        for k in range(4 - trace_id):
+            FaceFactory(media_file=film, frame_number=10 * trace_id + k, trace_id=trace_id, identity=cary)
+    with django_assert_num_queries(1):
+        faces = identity_best_faces(cary, limit=3)
+    assert faces == identity_best_face_page(cary, page=1, page_size=3).items
+    rows = [(face.trace_id, face.face_id, face.timestamp) for face in faces]
+    assert rows == [(0, "0_0", 0.0), (1, "10_0", 0.4), (2, "20_0", 0.8)]

@@ -25,7 +25,8 @@ def film():
 
 
 def test_the_urls_other_pages_link_to(film):
-    assert reverse("console:face-image", args=[film.file_uuid.hex, "120_0"]) == f"/files/{film.file_uuid.hex}/faces/120_0.jpg"
+    face_image = reverse("console:face-image", args=[film.file_uuid.hex, "120_0"])
+    assert face_image == f"/files/{film.file_uuid.hex}/faces/120_0.jpg"
     assert reverse("console:trace-image", args=[film.file_uuid.hex, 7]) == f"/files/{film.file_uuid.hex}/traces/7.jpg"
 
 
