@@ -1,11 +1,13 @@
 """The face and trace images: a face's crop, and a trace's strongest face's (`faces.selectors.images`),
 as JPEG bytes with `?size=`, a strong ETag and `private` Cache-Control (`momentry.api.images`).
 
-File-level endpoints: a key limited to files gets a 403 for another file, as on `file/:uuid/traces`;
-any failure is the contract's JSON error body, whatever the Accept header asks.
+A key with the file or the identity scope may read them (the identity reads link to them: a face's
+`image_url`); a key limited to files gets a 403 for another file, as on `file/:uuid/traces`. Any
+failure is the contract's JSON error body, whatever the Accept header asks.
 """
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
+from apikeys.models import Scope
 from faces.keys import FACE_ID
 from faces.selectors import media_file_get
 from faces.selectors.images import face_crop_path, trace_crop_path
@@ -17,10 +19,11 @@ from momentry.api.views import FileApiView
 from .file_limits import allowed_file_uuid
 
 BAD_SIZE = f"`size` is not an integer from {SIZE_MIN} to {SIZE_MAX}."
-FILE_FORBIDDEN = "The key lacks the file scope, or may not see this file."
+FILE_FORBIDDEN = "The key has neither the file nor the identity scope, or may not see this file."
 
 
 class _CropImageView(FileApiView):
+    required_scopes = (Scope.FILE, Scope.IDENTITY)
     content_negotiation_class = FallbackContentNegotiation
 
     def crop_response(self, request, file_uuid, find_path):

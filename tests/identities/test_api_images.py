@@ -177,9 +177,11 @@ def test_a_key_limited_to_files_sees_only_their_images(make_client, film):
     assert_error(limited.get("/api/v1/file/0123456789abcdef0123456789abcdef/trace/1/image"), 403, "permission_denied")
 
 
-def test_the_images_need_the_file_scope(make_client, anonymous_api, film):
+def test_the_images_need_the_file_or_the_identity_scope(make_client, anonymous_api, film):
+    """The identity reads link to the images, so an identity key may follow its links."""
     write_crop(FaceFactory(media_file=film, frame_number=1))
-    assert_error(make_client(scopes=["identity"]).get(face_url(film, "1_0")), 403, "permission_denied")
+    assert make_client(scopes=["identity"]).get(face_url(film, "1_0")).status_code == 200
+    assert make_client(scopes=["file"]).get(trace_url(film, 1)).status_code == 200
     assert anonymous_api.get(face_url(film, "1_0")).status_code == 401
 
 
