@@ -12,6 +12,8 @@ from django.conf import settings
 
 from faces.keys import face_id
 
+# A crop's longer side at most, given to ingest or cut from a video.
+CROP_MAX_SIDE = 4096
 # Visually lossless for a face of a hundred pixels, about 5 kB each.
 CROP_JPEG_QUALITY = 90
 

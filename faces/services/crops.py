@@ -37,12 +37,11 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..crops import crop_file_name, crop_jpeg, crops_root, crops_staging_dir, file_crops_dir
+from ..crops import CROP_MAX_SIDE, crop_file_name, crop_jpeg, crops_root, crops_staging_dir, file_crops_dir
 from ..keys import parse_face_id
 from .ingest_checks import FACE_KEY_STRIDE, MEDIA_PATH_MAX_LENGTH
 
 CROP_FORMATS = ("JPEG", "PNG")
-CROP_MAX_SIDE = 4096
 CROP_MAX_BYTES = 16 * 1024 * 1024
 # Modes a browser shows from a JPEG as they are; other JPEGs (CMYK, YCCK) are encoded again.
 _STORED_AS_GIVEN_MODES = frozenset({"RGB", "L"})
