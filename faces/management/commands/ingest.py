@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from faces.crops import CROP_MAX_SIDE
 from faces.management.progress import ProgressBar
 from faces.services import media_file_ingest
 from faces.statistics import planner_statistics_refresh
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         "{file_uuid, file_name, fps, duration, media_path?, faces: [...], chunks: [...]}. "
         "media_path names the video (relative to the document's folder, or absolute), stored resolved "
         "for extract_crops. A face may give a crop: the path of a JPEG or PNG relative to the document's "
-        "folder (at most 4096 pixels a side), stored as {output}/faces/{file_uuid}/{face_id}.jpg. "
+        f"folder (at most {CROP_MAX_SIDE} pixels a side), stored as {{output}}/faces/{{file_uuid}}/{{face_id}}.jpg. "
         "Each document is written whole or not at all, its crops included; a refused one is reported "
         "and the others go on."
     )
