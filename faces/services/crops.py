@@ -98,7 +98,9 @@ def crop_stored_bytes(data):
             image = Image.open(io.BytesIO(data), formats=CROP_FORMATS)
             width, height = image.size
             if width > CROP_MAX_SIDE or height > CROP_MAX_SIDE:
-                raise CropRefused(f"the image is {width}x{height} pixels; a crop is at most {CROP_MAX_SIDE} pixels a side")
+                raise CropRefused(
+                    f"the image is {width}x{height} pixels; a crop is at most {CROP_MAX_SIDE} pixels a side"
+                )
             if image.format == "PNG":
                 image.verify()  # every chunk and checksum up to IEND; then it must be opened again
                 image = Image.open(io.BytesIO(data), formats=["PNG"])

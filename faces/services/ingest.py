@@ -108,7 +108,9 @@ def media_file_ingest(*, document, replace=False, document_dir=None):
 
 
 def _file_exists(file_uuid):
-    return Conflict(f"File {file_uuid.hex} is already ingested; ingest with --replace to replace it.", code="file_exists")
+    return Conflict(
+        f"File {file_uuid.hex} is already ingested; ingest with --replace to replace it.", code="file_exists"
+    )
 
 
 def _media_file_write(checked, *, replace, media_path):

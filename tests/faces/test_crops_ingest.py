@@ -260,7 +260,8 @@ def test_replace_keeps_crops_of_remaining_faces_it_gives_none_and_drops_those_of
 
     assert (result.crops, result.crops_kept) == (2, 1)
     directory = file_crops_dir(file_uuid)
-    assert crops_on_disk() == [file_uuid.hex] + [f"{file_uuid.hex}/{name}" for name in ("10_0.jpg", "20_0.jpg", "50_0.jpg")]
+    names = ("10_0.jpg", "20_0.jpg", "50_0.jpg")
+    assert crops_on_disk() == [file_uuid.hex] + [f"{file_uuid.hex}/{name}" for name in names]
     assert (directory / "10_0.jpg").read_bytes() == colours["a2"]
     assert (directory / "20_0.jpg").read_bytes() == colours["b"]
     assert (directory / "50_0.jpg").read_bytes() == colours["d"]
@@ -279,7 +280,8 @@ def test_replace_without_crops_of_a_file_whose_faces_are_all_gone_removes_its_cr
 def test_a_new_file_does_not_take_crops_left_in_its_directory(folder, django_capture_on_commit_callbacks):
     file_uuid = uuid.uuid4()
     put(file_crops_dir(file_uuid), "10_0.jpg", b"left over")
-    ingest_committed(django_capture_on_commit_callbacks, document=ingest_document(file_uuid=file_uuid, faces=[face(10)]))
+    document = ingest_document(file_uuid=file_uuid, faces=[face(10)])
+    ingest_committed(django_capture_on_commit_callbacks, document=document)
     assert crops_on_disk() == []
 
 
@@ -293,7 +295,11 @@ def test_crops_without_the_documents_folder_are_refused(folder):
 
 @pytest.mark.parametrize(
     "crop, reason",
-    [(7, "faces[0].crop must be a string"), ("", "faces[0].crop must not be empty"), ("a\x00b", "must not contain NUL")],
+    [
+        (7, "faces[0].crop must be a string"),
+        ("", "faces[0].crop must not be empty"),
+        ("a\x00b", "must not contain NUL"),
+    ],
 )
 def test_a_crop_that_is_not_a_path_is_refused(folder, crop, reason):
     with pytest.raises(ValidationError) as refused:

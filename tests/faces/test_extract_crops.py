@@ -76,7 +76,8 @@ def assert_cut_from(path, frame_number, index):
         assert crop.format == "JPEG"
         pixels = crop.convert("RGB")
         centre = pixels.getpixel((crop.width // 2, crop.height // 2))
-        assert all(abs(got - want) <= 12 for got, want in zip(centre, colour(frame_number, index))), (centre, frame_number)
+        want = colour(frame_number, index)
+        assert all(abs(got - expected) <= 12 for got, expected in zip(centre, want)), (centre, want)
         assert max(pixels.getpixel((1, 1))) < 40
         return crop.size
 

@@ -30,7 +30,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--file", metavar="FILE_UUID", help="only this media file (default: every file with a media_path)")
+        parser.add_argument(
+            "--file", metavar="FILE_UUID", help="only this media file (default: every file with a media_path)"
+        )
         parser.add_argument(
             "--per-trace", type=_positive, default=1, metavar="N", help="the N best faces of each trace (default 1)"
         )
@@ -46,13 +48,16 @@ class Command(BaseCommand):
         if not MIN_CROP_SIZE <= size <= CROP_MAX_SIDE:
             raise CommandError(f"--size must be between {MIN_CROP_SIZE} and {CROP_MAX_SIDE} pixels, not {size}.")
         media_files = self._media_files(file)
-        plans = [(media_file, trace_best_faces(media_file=media_file, per_trace=per_trace)) for media_file in media_files]
+        plans = [
+            (media_file, trace_best_faces(media_file=media_file, per_trace=per_trace)) for media_file in media_files
+        ]
         progress = ProgressBar(self.stderr, total=sum(len(faces) for _, faces in plans), label="Cutting crops")
         written, failed = 0, []
         for media_file, faces in plans:
+            note = media_file.file_name
             try:
                 result = media_file_crops_extract(
-                    media_file=media_file, faces=faces, size=size, on_face=lambda face: progress.advance(media_file.file_name)
+                    media_file=media_file, faces=faces, size=size, on_face=lambda face: progress.advance(note)
                 )
             except CropExtractionFailed as exc:
                 failed.append((media_file, str(exc)))

@@ -89,7 +89,8 @@ class Command(BaseCommand):
             planner_statistics_refresh()
         for path, reason in refused:
             self.stderr.write(f"Refused {path}: {reason}")
-        written = f"{faces:,} faces, {crops:,} crops and {chunks:,} chunks" if crops else f"{faces:,} faces and {chunks:,} chunks"
+        written = f"{faces:,} faces, {crops:,} crops" if crops else f"{faces:,} faces"
+        written += f" and {chunks:,} chunks"
         self.stdout.write(
             f"Ingested {ingested} file(s), refused {len(refused)}; wrote {written} "
             f"in {writing:.1f} s, after {parsing:.1f} s of JSON parsing."
