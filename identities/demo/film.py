@@ -46,6 +46,8 @@ class FilmBuilder:
         self.faces = []
         self.chunks = []
         self.next_trace_id = 1
+        # The label of the performer each trace follows (whose drawn face its crops show).
+        self.trace_performers = {}
         self.cast = [self._cast_member(key, character) for key, character in film.cast]
         self.cast_weights = [1 / (order + 1) ** 0.6 for order in range(len(self.cast))]
         self.extras = [self._extra(number) for number in range(self.rng.randint(18, 28))]
@@ -96,12 +98,15 @@ class FilmBuilder:
             scene_end = min(time + rng.uniform(45, 160), end)
             self._scene(time, scene_end)
             time = scene_end + rng.uniform(15, 75)
+        return self._document()
+
+    def _document(self):
         return {
             "file_uuid": self.file_uuid.hex,
             "file_name": film_file_name(self.film),
             "fps": self.film.fps,
-            "duration": duration,
-            "frame_count": round(duration * self.film.fps),
+            "duration": self.duration,
+            "frame_count": round(self.duration * self.film.fps),
             "faces": self.faces,
             "chunks": self.chunks,
         }
@@ -137,6 +142,11 @@ class FilmBuilder:
             visible = rng.sample(present + extras, min(rng.randint(2, 4), len(present + extras)))
         else:
             visible = []
+        self._filmed(start, end, kind, visible, present, place)
+
+    def _filmed(self, start, end, kind, visible, present, place):
+        """The traces of the `visible` people in a shot of `kind`, and its dialogue."""
+        rng = self.rng
         shot_faces = []
         for slot, person in enumerate(visible):
             shot_faces.extend(self._trace(person, start, end, kind, slot, len(visible)))
@@ -162,6 +172,7 @@ class FilmBuilder:
             return []
         trace_id = self.next_trace_id
         self.next_trace_id += 1
+        self.trace_performers[trace_id] = person.label
         identity = person.bind(rng)
 
         face_height = height * rng.uniform(*FACE_HEIGHT[kind])

@@ -4,7 +4,8 @@ Every film is cut into scenes and shots; each face on screen in a shot is one tr
 a second with a drifting bounding box and a confidence that follows its size. Most traces of the
 cast are bound to the actor's identity; some went to an auto-clustered `stranger_N` (a merge
 candidate), some are unbound, and the extras become strangers of their own. Dialogue lines are
-`sentence` chunks timed inside the shots, and every scene has a `story_child` summary. Face embeddings
+`sentence` chunks timed inside the shots, and every scene has a `story_child` summary. The first
+film's cast also sat for screen tests, a short video of their faces (`reel`). Face embeddings
 scatter around a centre per person (`embeddings`), and the library knows which cast member each
 stranger really is (`DemoLibrary.stranger_cast_members`), which no identity document says.
 
@@ -20,6 +21,7 @@ from .catalogue import FILMS, PEOPLE
 from .embeddings import FaceEmbeddings
 from .film import FilmBuilder
 from .naming import DEMO_NAMESPACE, film_uuid, person_uuid, selected_films
+from .reel import ReelBuilder
 
 DEFAULT_SEED = 1942
 STRANGER_NUMBER_START = 10_001
@@ -29,6 +31,7 @@ STRANGER_NUMBER_START = 10_001
 class DemoLibrary:
     """The documents of the library: `identity.json` documents and ingest documents.
 
+    `media` holds a document per film, then the screen tests reel's (`reel`).
     `stranger_cast_members` is the ground truth a curator has to find out: `{stranger identity_uuid:
     identity_uuid of the cast member whose traces the stranger's cluster holds, or None for an extra}`,
     every uuid as 32 hex digits, for each `stranger_N` of `identities`.
@@ -37,6 +40,8 @@ class DemoLibrary:
     identities: list = field(default_factory=list)
     media: list = field(default_factory=list)
     stranger_cast_members: dict = field(default_factory=dict)
+    # {file_uuid hex: {trace_id: label of the performer the trace follows}}, for drawing their faces.
+    trace_performers: dict = field(default_factory=dict)
 
     @property
     def face_count(self):
@@ -124,11 +129,13 @@ def build_demo_library(*, films=len(FILMS), scale=1.0, seed=DEFAULT_SEED, on_fil
     strangers, bindings, embeddings = _Strangers(seed), _Bindings(), FaceEmbeddings(seed)
     credits = defaultdict(list)
     library = DemoLibrary(stranger_cast_members=strangers.cast_members)
-    for film in selected_films(films):
+    film_list = selected_films(films)
+    for film in film_list:
         builder = FilmBuilder(
             film, seed=seed, scale=scale, strangers=strangers, bindings=bindings, embeddings=embeddings
         )
         library.media.append(builder.build())
+        library.trace_performers[builder.file_uuid.hex] = builder.trace_performers
         for order, (key, character) in enumerate(film.cast):
             credits[key].append(
                 {
@@ -141,6 +148,9 @@ def build_demo_library(*, films=len(FILMS), scale=1.0, seed=DEFAULT_SEED, on_fil
             )
         if on_film is not None:
             on_film(film)
+    reel = ReelBuilder(film_list[0], seed=seed, strangers=strangers, bindings=bindings, embeddings=embeddings)
+    library.media.append(reel.build())
+    library.trace_performers[reel.file_uuid.hex] = reel.trace_performers
     library.identities = [_person_document(PEOPLE[key], person_credits) for key, person_credits in credits.items()]
     library.identities += strangers.documents
     for document in library.identities:

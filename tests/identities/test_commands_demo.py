@@ -41,8 +41,8 @@ def test_library_looks_like_a_real_one(tiny_library):
         assert {"tmdb_character", "cast_order"} <= document["metadata"].keys()
     assert {"en", "zh-TW", "ja", "ko"} <= locales
 
-    stride = 12  # two detections a second at 24 fps
     for document in tiny_library.media:
+        stride = round(document["fps"] / 2)  # two detections a second
         traces = defaultdict(list)
         for face in document["faces"]:
             assert 0 <= face["frame_number"] < document["frame_count"]
@@ -78,7 +78,7 @@ def database_state():
 @pytest.mark.django_db
 def test_demo_loads_the_library_and_writes_identity_files(tmp_path, tiny_library, api, capsys, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        run_demo(tmp_path / "demo")
+        run_demo(tmp_path / "demo", "--no-crops")
 
     out = capsys.readouterr().out
     assert f"{tiny_library.face_count:,} faces, {tiny_library.chunk_count:,} chunks" in out
@@ -89,7 +89,7 @@ def test_demo_loads_the_library_and_writes_identity_files(tmp_path, tiny_library
         assert written == document
         stored = json.loads(identity_json_path(Identity.objects.get(identity_uuid=document["identity_uuid"]).identity_uuid).read_text())
         assert stored == document  # what the service wrote matches what the generator meant, bindings included
-    assert len(list((tmp_path / "demo" / "media").glob("*.json"))) == TINY["films"]
+    assert len(list((tmp_path / "demo" / "media").glob("*.json"))) == TINY["films"] + 1  # and the screen tests
 
     body = api.get("/api/v1/identities?page=1&page_size=20").json()
     assert body["count"] == len(tiny_library.identities) and body["identities"]
@@ -100,10 +100,10 @@ def test_demo_loads_the_library_and_writes_identity_files(tmp_path, tiny_library
 @pytest.mark.django_db
 def test_demo_runs_again_without_duplicates_and_replace_keeps_curation(tmp_path, capsys, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        run_demo(tmp_path / "demo")
+        run_demo(tmp_path / "demo", "--no-crops")
     loaded = database_state()
 
-    run_demo(tmp_path / "demo")
+    run_demo(tmp_path / "demo", "--no-crops")
     assert "already loaded" in capsys.readouterr().out
     assert database_state() == loaded
 
@@ -115,7 +115,7 @@ def test_demo_runs_again_without_duplicates_and_replace_keeps_curation(tmp_path,
     curated_keys = sorted(curated.values_list("frame_number", "index"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        run_demo(tmp_path / "demo", "--replace")
+        run_demo(tmp_path / "demo", "--replace", "--no-crops")
     assert "uploaded 0 identities" in capsys.readouterr().out
     replaced = database_state()
     assert replaced["identities"] == loaded["identities"]
@@ -129,7 +129,7 @@ def test_demo_runs_again_without_duplicates_and_replace_keeps_curation(tmp_path,
 
 @pytest.mark.django_db
 def test_demo_documents_are_ingest_documents(tmp_path, capsys):
-    run_demo(tmp_path / "demo")
+    run_demo(tmp_path / "demo")  # with the films' crops, which the documents name relative to their folder
     capsys.readouterr()
     call_command("ingest", "--replace", str(tmp_path / "demo" / "media"))
-    assert f"Ingested {TINY['films']} file(s), refused 0" in capsys.readouterr().out
+    assert f"Ingested {TINY['films'] + 1} file(s), refused 0" in capsys.readouterr().out

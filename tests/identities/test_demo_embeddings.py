@@ -99,7 +99,7 @@ def test_the_library_knows_which_cast_member_each_stranger_is_and_no_document_sa
 @pytest.mark.django_db
 def test_a_cast_members_stranger_is_nearest_to_that_person_in_the_loaded_database(tmp_path):
     films, scale = str(LOADED_SIZE["films"]), str(LOADED_SIZE["scale"])
-    call_command("demo", "--films", films, "--scale", scale, "--output-dir", str(tmp_path))
+    call_command("demo", "--films", films, "--scale", scale, "--no-crops", "--output-dir", str(tmp_path))
     grouped, sources = defaultdict(list), {}
     rows = FaceDetection.objects.filter(identity__isnull=False).values_list(
         "identity__identity_uuid", "identity__source", "embedding"

@@ -18,7 +18,7 @@ SCALE = 0.25
 
 @pytest.fixture
 def demo(tmp_path):
-    call_command("demo", "--scale", str(SCALE), "--output-dir", str(tmp_path))
+    call_command("demo", "--scale", str(SCALE), "--no-crops", "--output-dir", str(tmp_path))
     return build_demo_library(scale=SCALE)
 
 

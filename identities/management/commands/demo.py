@@ -10,8 +10,10 @@ from faces.models import Chunk, FaceDetection, MediaFile
 from faces.services import media_file_ingest
 from faces.statistics import planner_statistics_refresh
 from identities.demo.catalogue import FILMS
+from identities.demo.crops import crops_drawn, crops_name, film_crops
 from identities.demo.library import DEFAULT_SEED, build_demo_library
-from identities.demo.naming import film_file_name, film_uuid, selected_films
+from identities.demo.naming import film_uuid, selected_films
+from identities.demo.reel import reel_film, reel_video_write
 from identities.models import Identity
 from identities.services.documents import clean_identity_document, identity_upload
 from momentry.core.files import write_atomically
@@ -35,8 +37,9 @@ def positive_scale(value):
 
 class Command(BaseCommand):
     help = (
-        "Generate the deterministic demo library (films, known people, strangers, faces, chunks) as "
-        "identity.json and ingest documents, and load it through upload and ingest. Safe to run again."
+        "Generate the deterministic demo library (films, known people, strangers, faces and their drawn "
+        "crops, chunks, a screen tests video) as identity.json and ingest documents, and load it through "
+        "upload and ingest. Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -52,20 +55,27 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
         parser.add_argument(
+            "--no-crops",
+            action="store_false",
+            dest="crops",
+            help="Give the films' faces no crops (none is drawn): quicker, for what does not show faces.",
+        )
+        parser.add_argument(
             "--replace",
             action="store_true",
             help="Re-upload the identities that differ from the generated ones and re-ingest the films "
             "(faces keep the bindings a curator gave them).",
         )
 
-    def handle(self, *args, output_dir, films, scale, seed, replace, **options):
+    def handle(self, *args, output_dir, films, scale, seed, crops, replace, **options):
         started = time.monotonic()
         try:
             film_list = selected_films(films)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         output_dir = Path(output_dir or Path(settings.DATA_DIR) / "demo").resolve()
-        file_uuids = [film_uuid(film) for film in film_list]
+        media_dir = output_dir / "media"
+        file_uuids = [film_uuid(film) for film in film_list] + [film_uuid(reel_film(film_list[0]))]
         if not replace and MediaFile.objects.filter(file_uuid__in=file_uuids).count() == len(file_uuids):
             self.stdout.write(f"Demo library already loaded: {self._summary(file_uuids)}. Nothing to do.")
             return
@@ -73,8 +83,45 @@ class Command(BaseCommand):
         progress = ProgressBar(self.stderr, total=len(film_list), label="Generating")
         library = build_demo_library(films=films, scale=scale, seed=seed, on_film=lambda film: progress.advance(film.title))
         progress.finish()
-        self._write_documents(output_dir, film_list, library)
+        # The films' faces get drawn crops; the reel's are cut from its video (`manage.py extract_crops`).
+        cropped = {document["file_uuid"] for document in library.media if crops and "media_path" not in document}
+        for document in library.media:
+            if document["file_uuid"] in cropped:
+                crops_name(document)
+        self._write_documents(output_dir, library)
+        for document in library.media:
+            if "media_path" in document:
+                performers = library.trace_performers[document["file_uuid"]]
+                reel_video_write(document, performers, seed=seed, path=media_dir / document["media_path"])
 
+        loaded = {
+            file_uuid.hex for file_uuid in MediaFile.objects.filter(file_uuid__in=file_uuids).values_list("file_uuid", flat=True)
+        }
+        to_ingest = [document for document in library.media if replace or document["file_uuid"] not in loaded]
+        jobs = [
+            film_crops(document, library.trace_performers[document["file_uuid"]], seed=seed, folder=media_dir)
+            for document in to_ingest
+            if document["file_uuid"] in cropped
+        ]
+        with crops_drawn(jobs) as drawn:
+            uploaded = self._upload_identities(library, replace=replace)
+            progress = ProgressBar(self.stderr, total=len(to_ingest), label="Ingesting")
+            crop_bytes = 0
+            for document in to_ingest:
+                if document["file_uuid"] in cropped:
+                    crop_bytes += next(drawn)
+                media_file_ingest(document=document, replace=replace, document_dir=media_dir)
+                progress.advance(document["file_name"])
+            progress.finish()
+        planner_statistics_refresh()
+
+        self.stdout.write(
+            f"Demo library loaded in {time.monotonic() - started:.1f}s: {self._summary(file_uuids)}; "
+            f"uploaded {uploaded} identities, ingested {len(to_ingest)} file(s) "
+            f"{f'with {crop_bytes / 1e6:.1f} MB of drawn crops' if jobs else 'without drawn crops'}; documents in {output_dir}."
+        )
+
+    def _upload_identities(self, library, *, replace):
         existing = {
             identity.identity_uuid.hex: identity
             for identity in Identity.objects.filter(
@@ -92,34 +139,21 @@ class Command(BaseCommand):
             identity_upload(document=document, actor=DEMO_ACTOR)
             progress.advance()
         progress.finish()
+        return len(to_upload)
 
-        loaded = set(MediaFile.objects.filter(file_uuid__in=file_uuids).values_list("file_uuid", flat=True))
-        to_ingest = [(film, d) for film, d in zip(film_list, library.media) if replace or film_uuid(film) not in loaded]
-        progress = ProgressBar(self.stderr, total=len(to_ingest), label="Ingesting")
-        for film, document in to_ingest:
-            media_file_ingest(document=document, replace=replace)
-            progress.advance(film.title)
-        progress.finish()
-        planner_statistics_refresh()
-
-        self.stdout.write(
-            f"Demo library loaded in {time.monotonic() - started:.1f}s: {self._summary(file_uuids)}; "
-            f"uploaded {len(to_upload)} identities, ingested {len(to_ingest)} film(s); documents in {output_dir}."
-        )
-
-    def _write_documents(self, output_dir, film_list, library):
+    def _write_documents(self, output_dir, library):
         for document in library.identities:
             data = json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n"
             write_atomically(output_dir / "identities" / document["identity_uuid"] / "identity.json", data)
-        for film, document in zip(film_list, library.media):
+        for document in library.media:
             data = json.dumps(document, separators=(",", ":")).encode()
-            write_atomically(output_dir / "media" / film_file_name(film).replace(".mp4", ".json"), data)
+            write_atomically(output_dir / "media" / f"{Path(document['file_name']).stem}.json", data)
 
     def _summary(self, file_uuids):
         faces = FaceDetection.objects.filter(media_file__file_uuid__in=file_uuids)
         people = Identity.objects.filter(id__in=faces.values("identity_id"))
         return (
-            f"{len(file_uuids)} films, {people.exclude(source='auto').count()} known people, "
+            f"{len(file_uuids) - 1} films and a screen tests reel, {people.exclude(source='auto').count()} known people, "
             f"{people.filter(source='auto').count()} strangers, {faces.count():,} faces, "
             f"{Chunk.objects.filter(media_file__file_uuid__in=file_uuids).count():,} chunks"
         )
