@@ -141,7 +141,9 @@ def _face_moves(before, after):
 
 def _rejections_added(before, after):
     had, has = before.get("rejections") or {}, after.get("rejections") or {}
-    candidates = [uuid.UUID(str(value)) for value in has.get("candidates", []) if value not in had.get("candidates", [])]
+    candidates = [
+        uuid.UUID(str(value)) for value in has.get("candidates", []) if value not in had.get("candidates", [])
+    ]
     traces = [
         (uuid.UUID(trace["file_uuid"]), trace["trace_id"])
         for trace in has.get("traces", [])

@@ -31,21 +31,29 @@ def involvements_backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('history', '0006_reject_action'),
+        ("history", "0006_reject_action"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoryInvolvement',
+            name="HistoryInvolvement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('identity_uuid', models.UUIDField()),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='involvements', to='history.identityhistory')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("identity_uuid", models.UUIDField()),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="involvements",
+                        to="history.identityhistory",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('identity_uuid', 'entry'), name='history_involvement_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("identity_uuid", "entry"), name="history_involvement_unique")
+                ],
             },
         ),
         migrations.RunPython(involvements_backfill, migrations.RunPython.noop),
