@@ -8,6 +8,7 @@ on-commit callback of a merge, after the commit and before any file is written.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -246,7 +247,6 @@ KILL_SCRIPT = textwrap.dedent(
     import json, os, sys, uuid
     import django
     django.setup()
-    from django.core.management import call_command
     from identities.models import Identity
     from identities.selectors import identity_document
     from identities.storage import identity_json_path
@@ -262,8 +262,6 @@ KILL_SCRIPT = textwrap.dedent(
 
     step = sys.argv[1]
     if step == "setup":
-        if os.environ.get("KILL_TEST_MIGRATE"):
-            call_command("migrate", verbosity=0)
         from tests.factories import IdentityFactory, MediaFileFactory, StrangerFactory, make_trace
         film = MediaFileFactory()
         pairs = []
@@ -307,22 +305,45 @@ KILL_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def kill_env(tmp_path, settings):
-    """The environment of the processes: their own SQLite file, or the PostgreSQL test database."""
+def process_env(directory):
+    """The project's settings for a process, its data under `directory`, nothing from this one's."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MOMENTRY_", "DATABASE_URL"))}
     env.update(
         DJANGO_SETTINGS_MODULE="momentry.settings",
         PYTHONPATH=str(PROJECT),
-        MOMENTRY_DATA_DIR=str(tmp_path / "data"),
-        MOMENTRY_OUTPUT_DIR=str(tmp_path / "output"),
+        MOMENTRY_DATA_DIR=str(directory / "data"),
+        MOMENTRY_OUTPUT_DIR=str(directory / "output"),
     )
+    return env
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A migrated SQLite database file, made once: each SQLite kill test's processes start on a copy
+    of it (a migrate took seconds in every test's first process)."""
+    directory = tmp_path_factory.mktemp("migrated")
+    database = directory / "momentry.sqlite3"
+    env = {**process_env(directory), "DATABASE_URL": f"sqlite:///{database}"}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+        env=env, cwd=PROJECT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return database
+
+
+@pytest.fixture
+def kill_env(tmp_path, request):
+    """The environment of the processes: their own migrated SQLite file, or the PostgreSQL test database."""
+    env = process_env(tmp_path)
     if connection.vendor == "postgresql":
         db = connection.settings_dict
         credentials = f"{db['USER']}:{db['PASSWORD'] or ''}"
         env["DATABASE_URL"] = f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     else:
-        env["KILL_TEST_MIGRATE"] = "1"
+        database = tmp_path / "migrated.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), database)
+        env["DATABASE_URL"] = f"sqlite:///{database}"
     return env
 
 
@@ -336,7 +357,7 @@ def run(env, *args, expect=0):
 
 
 def test_a_process_starting_before_migrate_serves_and_logs_nothing(kill_env):
-    env = {key: value for key, value in kill_env.items() if key not in ("DATABASE_URL", "KILL_TEST_MIGRATE")}
+    env = {key: value for key, value in kill_env.items() if key != "DATABASE_URL"}
     assert run(env, "serve") == "serving"
 
 
