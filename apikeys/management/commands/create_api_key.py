@@ -30,7 +30,8 @@ class Command(BaseCommand):
             kept = self._kept_key(key_file, scopes=scopes, read_only=read_only, files=files)
             if kept is not None:
                 api_key, raw_key = kept
-                self.stderr.write(f"Reusing API key {api_key.name!r} ({', '.join(api_key.scopes)}, {access}) from {key_file}.")
+                scopes_text = ", ".join(api_key.scopes)
+                self.stderr.write(f"Reusing API key {api_key.name!r} ({scopes_text}, {access}) from {key_file}.")
                 self.stdout.write(raw_key)
                 return
             api_key, raw_key = api_key_create(name=name, scopes=scopes, read_only=read_only, files=files)
@@ -41,7 +42,8 @@ class Command(BaseCommand):
         if key_file is not None:
             write_atomically(key_file, f"{raw_key}\n".encode())  # mkstemp's mode: 0600
             kept_in = f", kept in {key_file}"
-        self.stderr.write(f"Created API key {api_key.name!r} ({', '.join(api_key.scopes)}, {access}{limited}){kept_in}.")
+        scopes_text = ", ".join(api_key.scopes)
+        self.stderr.write(f"Created API key {api_key.name!r} ({scopes_text}, {access}{limited}){kept_in}.")
         self.stdout.write(raw_key)
 
     @staticmethod
