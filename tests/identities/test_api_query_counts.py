@@ -5,8 +5,9 @@ row. The bounds include the key's lookup and last-use stamp (API), or the sessio
 import pytest
 from django.contrib.auth.models import User
 
+from faces.models import Chunk
 from momentry import console
-from tests.factories import ChunkFactory, FaceFactory, IdentityFactory, MediaFileFactory
+from tests.factories import ChunkFactory, FaceFactory, IdentityFactory, MediaFileFactory, create_faces
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +16,12 @@ MORE_THAN_A_PAGE = 210
 
 
 def bound_trace(media_file, trace_id, identity, *, first_frame, size=2):
-    """`size` faces of one trace, 25 frames apart, bound to `identity` (or to none)."""
+    """`size` unsaved faces of one trace, 25 frames apart, bound to `identity` (or to none); the
+    tests write a library's faces with one `create_faces`."""
     return [
-        FaceFactory(media_file=media_file, trace_id=trace_id, frame_number=first_frame + 25 * k, identity=identity)
+        FaceFactory.build(
+            media_file=media_file, trace_id=trace_id, frame_number=first_frame + 25 * k, identity=identity
+        )
         for k in range(size)
     ]
 
@@ -37,12 +41,16 @@ def crowded_film(cary):
     a chunk during each."""
     film = MediaFileFactory(fps=25.0)
     others = IdentityFactory.create_batch(3)
+    faces, chunks = [], []
     for trace_id in range(MORE_THAN_A_PAGE):
         start = trace_id * 100  # [4t s, 4t + 1 s]
-        bound_trace(film, trace_id, cary, first_frame=start)
+        faces += bound_trace(film, trace_id, cary, first_frame=start)
         if trace_id % 3 == 0:
-            FaceFactory(media_file=film, trace_id=trace_id, frame_number=start + 10, identity=others[trace_id % 2])
-        ChunkFactory(media_file=film, start_time=trace_id * 4.0, end_time=trace_id * 4.0 + 0.5)
+            other = others[trace_id % 2]
+            faces.append(FaceFactory.build(media_file=film, trace_id=trace_id, frame_number=start + 10, identity=other))
+        chunks.append(ChunkFactory.build(media_file=film, start_time=trace_id * 4.0, end_time=trace_id * 4.0 + 0.5))
+    create_faces(faces)
+    Chunk.objects.bulk_create(chunks)
     return film
 
 
@@ -76,8 +84,7 @@ def test_identity_faces(api, cary, crowded_film, page_size, django_assert_max_nu
 
 @pytest.mark.parametrize("file_count", [3, MORE_THAN_A_PAGE])
 def test_identity_files(api, cary, file_count, django_assert_max_num_queries):
-    for _ in range(file_count):
-        bound_trace(MediaFileFactory(), 1, cary, first_frame=0, size=1)
+    create_faces(bound_trace(MediaFileFactory(), 1, cary, first_frame=0, size=1)[0] for _ in range(file_count))
     with django_assert_max_num_queries(4):
         body = api.get(identity_url(cary, "files")).json()
     assert body["total"] == file_count
@@ -94,7 +101,7 @@ def test_identities_list(api, page_size, django_assert_max_num_queries):
 @pytest.mark.parametrize("limit", PAGE_SIZES)
 def test_identities_search_rows(api, cary, crowded_film, limit, django_assert_max_num_queries):
     namesake = IdentityFactory(name="Cary Elwes")
-    bound_trace(crowded_film, 1000, namesake, first_frame=1, size=3)  # [0.04 s, 2.04 s]
+    create_faces(bound_trace(crowded_film, 1000, namesake, first_frame=1, size=3))  # [0.04 s, 2.04 s]
     with django_assert_max_num_queries(5):
         body = api.get("/api/v1/identities/search", {"q": "cary", "limit": limit, "locale": "en"}).json()
     assert len(body["results"]) == limit and body["total"] == MORE_THAN_A_PAGE + 1
@@ -103,9 +110,11 @@ def test_identities_search_rows(api, cary, crowded_film, limit, django_assert_ma
 @pytest.mark.parametrize("person_count", [3, MORE_THAN_A_PAGE])
 def test_file_pending_persons(api, person_count, django_assert_max_num_queries):
     film = MediaFileFactory()
+    faces = []
     for number in range(person_count):
         person = IdentityFactory(name=f"Person {number + 1}", status="pending", source="manual")
-        bound_trace(film, number, person, first_frame=number * 10, size=1)
+        faces += bound_trace(film, number, person, first_frame=number * 10, size=1)
+    create_faces(faces)
     with django_assert_max_num_queries(5):
         body = api.get(f"/api/v1/file/{film.file_uuid.hex}/pending-persons", {"locale": "en"}).json()
     assert len(body["data"]) == person_count
@@ -144,8 +153,7 @@ def test_console_file_page(curator, crowded_film, page_size, monkeypatch, django
 
 @pytest.mark.parametrize("page_size", PAGE_SIZES)
 def test_console_file_list(curator, page_size, monkeypatch, django_assert_max_num_queries):
-    for _ in range(MORE_THAN_A_PAGE):
-        bound_trace(MediaFileFactory(), 1, None, first_frame=0, size=1)
+    create_faces(bound_trace(MediaFileFactory(), 1, None, first_frame=0, size=1)[0] for _ in range(MORE_THAN_A_PAGE))
     monkeypatch.setitem(console.page_of.__kwdefaults__, "page_size", page_size)
     with django_assert_max_num_queries(4):
         response = curator.get("/files/")
