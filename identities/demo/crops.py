@@ -11,6 +11,7 @@ process (starting processes would cost more than its drawing).
 
 The same seed gives the same bytes.
 """
+
 import multiprocessing
 import os
 from contextlib import contextmanager

@@ -11,6 +11,7 @@ crop or a video frame (`posed_face`) shows the face where the document's bbox sa
 
 Every draw comes from a generator seeded by a label, so a seed always gives the same bytes.
 """
+
 import hashlib
 import io
 import math
@@ -40,7 +41,13 @@ WOMEN = frozenset(
 )
 SKIN_TONES = ((250, 221, 196), (241, 199, 165), (226, 178, 140), (198, 142, 104), (161, 108, 72), (110, 72, 48))
 HAIR_COLOURS = (
-    (24, 20, 18), (58, 38, 26), (96, 64, 40), (140, 74, 38), (196, 158, 98), (236, 220, 170), (150, 148, 144),
+    (24, 20, 18),
+    (58, 38, 26),
+    (96, 64, 40),
+    (140, 74, 38),
+    (196, 158, 98),
+    (236, 220, 170),
+    (150, 148, 144),
 )
 EYE_COLOURS = ((70, 44, 26), (52, 92, 150), (70, 110, 70), (110, 116, 120), (120, 90, 50))
 MEN_HAIR = ("short", "parted", "slick", "receding", "curly", "bald")
@@ -183,11 +190,15 @@ def _draw_hair_back(draw, look, box, s):
     w, h, volume = x2 - x1, y2 - y1, look.hair_volume
     if look.hair_style == "long":
         draw.rounded_rectangle(
-            (x1 - 0.16 * w * volume, y1 - 0.1 * h, x2 + 0.16 * w * volume, y2 + 0.12 * h), radius=0.4 * w, fill=look.hair_colour
+            (x1 - 0.16 * w * volume, y1 - 0.1 * h, x2 + 0.16 * w * volume, y2 + 0.12 * h),
+            radius=0.4 * w,
+            fill=look.hair_colour,
         )
     elif look.hair_style == "bob":
         draw.rounded_rectangle(
-            (x1 - 0.12 * w * volume, y1 - 0.1 * h, x2 + 0.12 * w * volume, y1 + 0.72 * h), radius=0.35 * w, fill=look.hair_colour
+            (x1 - 0.12 * w * volume, y1 - 0.1 * h, x2 + 0.12 * w * volume, y1 + 0.72 * h),
+            radius=0.35 * w,
+            fill=look.hair_colour,
         )
     elif look.hair_style == "updo":
         draw.ellipse((x1 + 0.2 * w, y1 - 0.38 * h * volume, x2 - 0.2 * w, y1 + 0.1 * h), fill=look.hair_colour)
@@ -241,7 +252,9 @@ def _draw_features(draw, look, box, s):
             rim = eye_rx * 1.5
             draw.ellipse((ex - rim, eye_y - rim * 0.8, ex + rim, eye_y + rim * 0.8), outline=(30, 30, 34), width=s * 2)
     if look.glasses:
-        draw.line((cx - eye_dx + eye_rx * 1.5, eye_y, cx + eye_dx - eye_rx * 1.5, eye_y), fill=(30, 30, 34), width=s * 2)
+        draw.line(
+            (cx - eye_dx + eye_rx * 1.5, eye_y, cx + eye_dx - eye_rx * 1.5, eye_y), fill=(30, 30, 34), width=s * 2
+        )
     nose_top, nose_bottom = eye_y + 0.02 * h, eye_y + 0.2 * h * look.nose_length
     nose_half = 0.07 * w * look.nose_width
     shade = _darker(look.skin, 0.78)
@@ -251,13 +264,17 @@ def _draw_features(draw, look, box, s):
     if look.moustache:
         draw.chord(
             (cx - mouth_half * 0.9, mouth_y - 0.08 * h, cx + mouth_half * 0.9, mouth_y + 0.02 * h),
-            180, 360, fill=_darker(look.hair_colour, 0.9),
+            180,
+            360,
+            fill=_darker(look.hair_colour, 0.9),
         )
     lips = look.lip_colour or _darker(look.skin, 0.7)
     curve = 0.06 * h * look.smile
     draw.chord(
         (cx - mouth_half, mouth_y - 0.03 * h - max(curve, 0), cx + mouth_half, mouth_y + 0.03 * h + abs(curve)),
-        0 if curve >= 0 else 180, 180 if curve >= 0 else 360, fill=lips,
+        0 if curve >= 0 else 180,
+        180 if curve >= 0 else 360,
+        fill=lips,
     )
 
 
@@ -282,11 +299,16 @@ def _drawing(look):
     cx, cy, half_w, half_h = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2 * look.face_width, (y2 - y1) / 2
     box = (cx - half_w, y1, cx + half_w, y2)
     draw.ellipse((cx - 2.6 * half_w, y2 + 0.15 * half_h, cx + 2.6 * half_w, y2 + 3 * half_h), fill=look.clothes)
-    draw.rectangle((cx - 0.35 * half_w, cy + 0.6 * half_h, cx + 0.35 * half_w, cy + 1.35 * half_h), fill=_darker(look.skin, 0.85))
+    draw.rectangle(
+        (cx - 0.35 * half_w, cy + 0.6 * half_h, cx + 0.35 * half_w, cy + 1.35 * half_h), fill=_darker(look.skin, 0.85)
+    )
     _draw_hair_back(draw, look, box, s)
     for ear in (-1, 1):
         ex = cx + ear * half_w
-        draw.ellipse((ex - 0.18 * half_w, cy - 0.2 * half_h, ex + 0.18 * half_w, cy + 0.15 * half_h), fill=_darker(look.skin, 0.92))
+        draw.ellipse(
+            (ex - 0.18 * half_w, cy - 0.2 * half_h, ex + 0.18 * half_w, cy + 0.15 * half_h),
+            fill=_darker(look.skin, 0.92),
+        )
     draw.rounded_rectangle(box, radius=half_w * (1 - 0.55 * look.jaw), fill=look.skin)
     if look.jaw < 0.3:
         draw.ellipse(box, fill=look.skin)

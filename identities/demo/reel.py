@@ -10,6 +10,7 @@ Every trace of a screen test is bound to its actor.
 Each frame shows the drawn faces (`portraits`) of the traces that span it: at a detection's frame
 with its face box exactly at the detection's bbox, between two detections where the bbox moves.
 """
+
 import math
 from dataclasses import replace
 from fractions import Fraction
@@ -33,7 +34,9 @@ ENCODERS = ("libx264", "mpeg4")
 
 def reel_film(film):
     """The reel as a film of the catalogue's shape (its runtime is the reel's own, not read)."""
-    return Film(f"{film.title} screen tests", film.year, 1, REEL_FPS, REEL_WIDTH, REEL_HEIGHT, film.cast, (REEL_SETTING,))
+    return Film(
+        f"{film.title} screen tests", film.year, 1, REEL_FPS, REEL_WIDTH, REEL_HEIGHT, film.cast, (REEL_SETTING,)
+    )
 
 
 class ReelBuilder(FilmBuilder):

@@ -1,6 +1,7 @@
 """The demo's drawn faces: the same seed draws the same bytes, a performer looks like themself from
 trace to trace, a look-alike nearly so, anyone else not; `manage.py demo` leaves a crop for every
 face of the films and a screen tests video whose frames are the reel document's."""
+
 import io
 import itertools
 import json
@@ -48,7 +49,9 @@ def test_a_films_crops_are_the_same_bytes_each_time(tmp_path):
     crops_name(document)
     written = {}
     for folder in ("one", "two"):
-        job = film_crops(document, library.trace_performers[document["file_uuid"]], seed=DEFAULT_SEED, folder=tmp_path / folder)
+        job = film_crops(
+            document, library.trace_performers[document["file_uuid"]], seed=DEFAULT_SEED, folder=tmp_path / folder
+        )
         film_crops_draw(job)
         written[folder] = {face["crop"]: (tmp_path / folder / face["crop"]).read_bytes() for face in document["faces"]}
     assert written["one"] == written["two"] and len(written["one"]) == len(document["faces"])
@@ -64,7 +67,9 @@ def face_pixels(data):
 
 def test_a_performer_looks_more_like_themself_than_a_lookalike_does_and_a_lookalike_more_than_anyone_else():
     people = [key for pair in LOOKALIKES for key in pair] + ["grant", "monroe", "gable", "stewart", "peck", "hepburn_a"]
-    crops = {key: [face_pixels(crop_bytes(DEFAULT_SEED, key, trace)[0]) for trace in range(TRACES_EACH)] for key in people}
+    crops = {
+        key: [face_pixels(crop_bytes(DEFAULT_SEED, key, trace)[0]) for trace in range(TRACES_EACH)] for key in people
+    }
 
     def distance(a, b):
         return np.mean([np.abs(x - y).mean() for x in crops[a] for y in crops[b] if x is not y])
@@ -77,9 +82,13 @@ def test_a_performer_looks_more_like_themself_than_a_lookalike_does_and_a_lookal
 
 
 @pytest.mark.django_db
-def test_demo_leaves_a_crop_for_every_face_of_the_films_and_a_video_of_the_reel(tmp_path, capsys, django_capture_on_commit_callbacks):
+def test_demo_leaves_a_crop_for_every_face_of_the_films_and_a_video_of_the_reel(
+    tmp_path, capsys, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("demo", "--films", str(TINY["films"]), "--scale", str(TINY["scale"]), "--output-dir", str(tmp_path))
+        call_command(
+            "demo", "--films", str(TINY["films"]), "--scale", str(TINY["scale"]), "--output-dir", str(tmp_path)
+        )
     assert "MB of drawn crops" in capsys.readouterr().out
     documents = [json.loads(path.read_text()) for path in sorted((tmp_path / "media").glob("*.json"))]
     films = [document for document in documents if "media_path" not in document]
