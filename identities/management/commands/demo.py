@@ -94,9 +94,8 @@ class Command(BaseCommand):
                 performers = library.trace_performers[document["file_uuid"]]
                 reel_video_write(document, performers, seed=seed, path=media_dir / document["media_path"])
 
-        loaded = {
-            file_uuid.hex for file_uuid in MediaFile.objects.filter(file_uuid__in=file_uuids).values_list("file_uuid", flat=True)
-        }
+        loaded_files = MediaFile.objects.filter(file_uuid__in=file_uuids)
+        loaded = {file_uuid.hex for file_uuid in loaded_files.values_list("file_uuid", flat=True)}
         to_ingest = [document for document in library.media if replace or document["file_uuid"] not in loaded]
         jobs = [
             film_crops(document, library.trace_performers[document["file_uuid"]], seed=seed, folder=media_dir)
@@ -115,10 +114,10 @@ class Command(BaseCommand):
             progress.finish()
         planner_statistics_refresh()
 
+        drawn_crops = f"with {crop_bytes / 1e6:.1f} MB of drawn crops" if jobs else "without drawn crops"
         self.stdout.write(
             f"Demo library loaded in {time.monotonic() - started:.1f}s: {self._summary(file_uuids)}; "
-            f"uploaded {uploaded} identities, ingested {len(to_ingest)} file(s) "
-            f"{f'with {crop_bytes / 1e6:.1f} MB of drawn crops' if jobs else 'without drawn crops'}; documents in {output_dir}."
+            f"uploaded {uploaded} identities, ingested {len(to_ingest)} file(s) {drawn_crops}; documents in {output_dir}."
         )
 
     def _upload_identities(self, library, *, replace):
@@ -153,7 +152,8 @@ class Command(BaseCommand):
         faces = FaceDetection.objects.filter(media_file__file_uuid__in=file_uuids)
         people = Identity.objects.filter(id__in=faces.values("identity_id"))
         return (
-            f"{len(file_uuids) - 1} films and a screen tests reel, {people.exclude(source='auto').count()} known people, "
+            f"{len(file_uuids) - 1} films and a screen tests reel, "
+            f"{people.exclude(source='auto').count()} known people, "
             f"{people.filter(source='auto').count()} strangers, {faces.count():,} faces, "
             f"{Chunk.objects.filter(media_file__file_uuid__in=file_uuids).count():,} chunks"
         )
