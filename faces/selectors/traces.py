@@ -1,9 +1,10 @@
 """Reads of traces from their segments: an identity's, with its totals, and a file's, with their owners."""
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Q, Sum, Window
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min, Q, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 
+from ..keys import face_id
 from ..models import TraceSegment
 from .files import frame_seconds, identity_segments
 
@@ -145,3 +146,21 @@ def file_trace_page(media_file, *, page, page_size, bound=None):
         for trace_id, frame_count, face_count, first_frame, last_frame, avg_confidence, bound_count in rows
     ]
     return TracePage(rows=traces, total=total, total_faces=None)
+
+
+def identities_strongest_faces(identities):
+    """Per identity (a queryset or list), its strongest trace (`identity_strongest_traces`'s first)
+    and that trace's best face bound to it: `{identity_id: {"file_uuid", "trace_id", "face_id"}}`,
+    none for an identity without faces. One query, whatever the number of identities."""
+    ranked = (
+        TraceSegment.objects.filter(identity__in=identities)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("identity_id")], order_by=list(STRONGEST_TRACES_ORDER))
+        )
+        .filter(rank=1)
+        .values_list("identity_id", "media_file__file_uuid", "trace_id", "best_frame", "best_index")
+    )
+    return {
+        identity_id: {"file_uuid": file_uuid, "trace_id": trace_id, "face_id": face_id(frame_number, index)}
+        for identity_id, file_uuid, trace_id, frame_number, index in ranked
+    }

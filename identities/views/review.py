@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apikeys.permissions import actor_for
 from faces.selectors import identity_strongest_traces, media_file_get
+from faces.selectors.traces import identities_strongest_faces
 from momentry.console import back_url, page_number, perform, with_undo
 from momentry.core.parsing import uuid_from_path
 
@@ -64,11 +65,16 @@ def review_view(request):
     if queue.items:
         item = queue.items[0]
         suggestions = identity_suggestions(item.identity, limit=REVIEW_CANDIDATES)
+        best_faces = identities_strongest_faces([suggestion.identity for suggestion in suggestions.suggestions])
         context.update(
             item=item,
             traces=identity_strongest_traces(item.identity, limit=STRONGEST_TRACES),
             candidates=[
-                (suggestion, storage.profile_image_path(suggestion.identity.identity_uuid) is not None)
+                (
+                    suggestion,
+                    storage.profile_image_path(suggestion.identity.identity_uuid) is not None,
+                    best_faces.get(suggestion.identity.pk),
+                )
                 for suggestion in suggestions.suggestions
             ],
             no_embeddings=suggestions.reason == NO_EMBEDDINGS,

@@ -76,7 +76,9 @@ def test_bind_a_stranger_trace_from_the_file_page_then_undo_it(curator, library)
     film, cary, stranger = library["film"], library["cary"], library["stranger"]
     page = curator.get(f"/files/{film.file_uuid.hex}/", {"q": "Cary"}).content.decode()
     assert "stranger_7" in page and "Bind" in page
-    curator.post(f"/files/{film.file_uuid.hex}/bind", {"identity_uuid": cary.identity_uuid.hex, "trace_id": 9})
+    curator.post(
+        f"/files/{film.file_uuid.hex}/bind", {"identity_uuid": cary.identity_uuid.hex, "trace_id": 9, "confirm": "yes"}
+    )
     assert FaceDetection.objects.filter(trace_id=9, identity=cary).count() == 5
 
     entry = IdentityHistory.objects.get(identity_uuid=cary.identity_uuid, action="bind_trace")
@@ -168,6 +170,6 @@ def test_file_page_counts_faces_and_names_every_owner_of_a_shared_trace(curator,
     FaceFactory(media_file=film, frame_number=102, index=1, trace_id=3, identity=stranger)  # two faces in frame 102
     FaceFactory(media_file=film, frame_number=110, trace_id=3)
     page = curator.get(f"/files/{film.file_uuid.hex}/").content.decode()
-    row = re.search(r'<td class="num">3</td>.*?</tr>', page, re.S).group(0)
-    assert '<td class="num">12</td>' in row  # faces: 10 of Cary's, the stranger's and an unbound one
+    row = re.search(r'<tr id="trace-3">.*?</tr>', page, re.S).group(0)
+    assert '<td class="num" data-label="Faces">12</td>' in row  # faces: 10 of Cary's, the stranger's and an unbound one
     assert row.index(cary.name) < row.index(stranger.name) and "(11 of 12)" in row

@@ -125,6 +125,21 @@ def test_the_longest_on_screen_stranger_comes_first_with_its_likeliest_candidate
     assert 'data-shortcut="a"' in top[:3000]
 
 
+def test_the_stranger_shows_its_traces_crops_and_each_candidate_its_best_face(curator, library):
+    film, other, cary = library["film"], library["other"], library["cary"]
+    faces(film, 5, CARY, identity=cary, frames=range(100, 160, 10), seed=6)  # Cary's strongest trace: 6 faces
+    page = review_page(curator)
+    strip = re.search(r'<ul class="stranger-traces"[^>]*>(.*?)</ul>', page, re.S).group(1)
+    trace_page = f"/files/{other.file_uuid.hex}/traces/7/"
+    thumbnail = f"/files/{other.file_uuid.hex}/traces/7.jpg?size=128"
+    assert f'<a href="{trace_page}"' in strip and f'<img src="{thumbnail}"' in strip
+    assert f'<a href="{trace_page}">7</a>' in page  # the trace's row opens the trace too
+    top = page[page.index('class="card candidate top"') :][:2500]
+    best_face = f"/files/{film.file_uuid.hex}/faces/100_0.jpg?size=128"
+    assert f'<a href="/files/{film.file_uuid.hex}/traces/5/"><img src="{best_face}"' in top
+    assert 'alt="Best face of Cary Grant"' in top
+
+
 def test_order_by_faces_and_one_files_strangers(curator, library):
     StrangerFactory(name="stranger_3")  # no faces: nothing to review
     crowd = StrangerFactory(name="stranger_many")
