@@ -1,15 +1,20 @@
 """Reads of identities, shared by the API, the console, the admin and the commands."""
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from faces.models import TraceSegment
-from history.selectors import history_entries
+from faces.models import FaceDetection, MediaFile, TraceSegment
+from faces.selectors.evidence import owners_figures
+from history.merge_records import merge_records_of
+from history.models import HistoryAction, IdentityHistory
+from history.selectors import entry_diff, history_entries, history_stack_heads
 from momentry.core.parsing import uuid_from_path
 
 from .filtersets import IdentityFilterSet
@@ -104,6 +109,55 @@ def identity_list(*, filters=None):
     return filterset.qs
 
 
+# The console's sort keys of the identity list: `?sort=faces` ascending, `?sort=-faces` descending.
+IDENTITY_SORTS = {
+    "name": F("name"),
+    "faces": F("face_count"),
+    "screen_time": F("screen_time_sec"),
+    "status": F("status"),
+    "changed": Coalesce("updated_at", "created_at"),
+}
+
+
+def identities_with_figures(identities):
+    """The identities annotated with `face_count` and `screen_time_sec` (seconds: the spans of their
+    segments, as the review queue counts them), 0 without faces: two correlated subqueries on the
+    segments' owner index, so a page costs the same queries whatever its size."""
+    figures = owners_figures(TraceSegment.objects.filter(identity_id=OuterRef("pk")))
+    return identities.annotate(
+        face_count=Coalesce(Subquery(figures.values("faces")), 0),
+        screen_time_sec=Coalesce(Subquery(figures.values("screen_time")), 0.0),
+    )
+
+
+def identity_figures(identities):
+    """`{pk: {"faces", "traces", "files", "screen_time_sec"}}` of the identities (zeros for one
+    without faces), from their segments in one query."""
+    figures = {
+        identity.pk: {"faces": 0, "traces": 0, "files": 0, "screen_time_sec": 0.0} for identity in identities
+    }
+    rows = owners_figures(TraceSegment.objects.filter(identity_id__in=list(figures))).annotate(traces=Count("id"))
+    for row in rows:
+        figures[row["identity_id"]] = {
+            "faces": row["faces"],
+            "traces": row["traces"],
+            "files": row["files"],
+            "screen_time_sec": round(row["screen_time"], 3),
+        }
+    return figures
+
+
+def identity_list_sorted(identities, sort):
+    """`identities_with_figures` ordered by a key of `IDENTITY_SORTS` (`-` for descending), then by
+    name and id so equal values page in the same order; an unknown key sorts by name."""
+    key = sort.lstrip("-") if sort else "name"
+    if key not in IDENTITY_SORTS:
+        key, sort = "name", "name"
+    expression = IDENTITY_SORTS[key]
+    ordering = expression.desc() if sort.startswith("-") else expression.asc()
+    return identities_with_figures(identities).order_by(ordering, "name", "id")
+
+
 def identity_history(identity_uuid):
     """`(uuid, entries)`: the identity's history, newest first; works for a deleted identity as long
     as it has history. 404 when the uuid is malformed or names neither an identity nor any history.
@@ -113,6 +167,123 @@ def identity_history(identity_uuid):
     if not entries.exists() and not Identity.objects.filter(identity_uuid=parsed).exists():
         raise Http404(f"No identity with uuid {parsed.hex}.")
     return parsed, entries
+
+
+# Writes whose faces are one trace (or one face of it), so a diff can name the trace they moved.
+ONE_TRACE_ACTIONS = (HistoryAction.BIND, HistoryAction.BIND_TRACE, HistoryAction.UNBIND, HistoryAction.UNBIND_TRACE)
+
+
+def _stack_heads_of(identity_uuids):
+    """`{identity uuid: (next_undo, next_redo)}` of the stacks of these identities, one query."""
+    stacks = defaultdict(list)
+    rows = IdentityHistory.objects.filter(identity_uuid__in=list(identity_uuids)).only(
+        "id", "identity_uuid", "history_id", "action", "merge_id", "undone_at", "superseded_at"
+    )
+    for entry in rows:
+        stacks[entry.identity_uuid].append(entry)
+    return {identity_uuid: history_stack_heads(stacks[identity_uuid]) for identity_uuid in identity_uuids}
+
+
+def _traces_of_samples(samples):
+    """`{(file uuid, frame, index): trace_id}` of one face each (one query for them all)."""
+    if not samples:
+        return {}
+    match = Q()
+    for file_uuid, frame, index in samples:
+        match |= Q(media_file__file_uuid=file_uuid, frame_number=frame, index=index)
+    rows = FaceDetection.objects.filter(match).values_list("media_file__file_uuid", "frame_number", "index", "trace_id")
+    return {(file_uuid, frame, index): trace_id for file_uuid, frame, index, trace_id in rows}
+
+
+@dataclass(frozen=True)
+class DescribedEntry:
+    """A history entry as the console shows it. `diff`: what its snapshots changed
+    (`history.selectors.EntryDiff`); `owner`, each move's `from`/`to`, `rejected` and the merge's
+    `source`/`target` are parties (`{"uuid", "name"}`, name None for an identity deleted since);
+    `moves`: `{"faces", "file_uuid", "file_name", "trace_id" (None when many traces), "from", "to"}`;
+    `undoable`/`redoable`: next to undo or redo on its own identity's stack."""
+
+    entry: IdentityHistory
+    diff: object
+    owner: dict
+    moves: list
+    rejected: list
+    rejected_traces: list
+    merge: dict | None
+    undoable: bool
+    redoable: bool
+
+
+def history_described(entries):
+    """Entries (a page) with their diffs, in a fixed number of queries whatever their number: the
+    names of identities and files they mention, one face of each move for its trace, the merge
+    records and the stack heads of every identity they are on."""
+    entries = list(entries)
+    diffs = [entry_diff(entry) for entry in entries]
+    merges = merge_records_of(entry.merge_id for entry in entries if entry.merge_id)
+    identity_uuids = {entry.identity_uuid for entry in entries}
+    mentioned, file_uuids, samples = set(identity_uuids), set(), set()
+    for entry, diff in zip(entries, diffs):
+        mentioned.update(diff.rejected_candidates)
+        for move in diff.moves:
+            mentioned.update(owner for owner in (move.from_uuid, move.to_uuid) if owner)
+            file_uuids.add(move.file_uuid)
+            if entry.action in ONE_TRACE_ACTIONS:
+                samples.add((move.file_uuid, *move.sample))
+        file_uuids.update(file_uuid for file_uuid, _trace in diff.rejected_traces)
+    for record in merges.values():
+        mentioned.update(uuid.UUID(record[side]) for side in ("source_uuid", "target_uuid"))
+    names = dict(Identity.objects.filter(identity_uuid__in=mentioned).values_list("identity_uuid", "name"))
+    file_names = dict(MediaFile.objects.filter(file_uuid__in=file_uuids).values_list("file_uuid", "file_name"))
+    traces = _traces_of_samples(samples)
+    heads = _stack_heads_of(identity_uuids)
+
+    def party(identity_uuid):
+        return {"uuid": identity_uuid, "name": names.get(identity_uuid)} if identity_uuid else None
+
+    def merge_of(entry):
+        record = merges.get(str(entry.merge_id)) if entry.merge_id else None
+        if record is None:
+            return None
+        return {
+            "source": party(uuid.UUID(record["source_uuid"])),
+            "target": party(uuid.UUID(record["target_uuid"])),
+            "source_name": record.get("source_name"),
+            "target_name": record.get("target_name"),
+            "faces": record.get("faces_transferred"),
+        }
+
+    described = []
+    for entry, diff in zip(entries, diffs):
+        next_undo, next_redo = heads[entry.identity_uuid]
+        moves = [
+            {
+                "faces": move.faces,
+                "file_uuid": move.file_uuid,
+                "file_name": file_names.get(move.file_uuid, move.file_uuid.hex),
+                "trace_id": traces.get((move.file_uuid, *move.sample)),
+                "from": party(move.from_uuid),
+                "to": party(move.to_uuid),
+            }
+            for move in diff.moves
+        ]
+        described.append(
+            DescribedEntry(
+                entry=entry,
+                diff=diff,
+                owner=party(entry.identity_uuid),
+                moves=moves,
+                rejected=[party(candidate) for candidate in diff.rejected_candidates],
+                rejected_traces=[
+                    {"file_uuid": file_uuid, "file_name": file_names.get(file_uuid, file_uuid.hex), "trace_id": trace}
+                    for file_uuid, trace in diff.rejected_traces
+                ],
+                merge=merge_of(entry),
+                undoable=next_undo is not None and next_undo.pk == entry.pk,
+                redoable=next_redo is not None and next_redo.pk == entry.pk,
+            )
+        )
+    return described
 
 
 # --- pending persons -------------------------------------------------------------------------
