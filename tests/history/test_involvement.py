@@ -1,5 +1,6 @@
 """Entries involving an identity (its own and others' writes that moved its faces), and what an
 entry changed read from its snapshots."""
+
 import uuid
 
 import pytest
@@ -23,7 +24,9 @@ def library():
 
 def test_a_bind_is_an_entry_of_the_winner_involving_the_loser(library, django_assert_num_queries):
     film, cary, stranger = library
-    entry = binding.trace_bind(identity_uuid=cary.identity_uuid, file_uuid=film.file_uuid, trace_id=1, actor="t").history
+    entry = binding.trace_bind(
+        identity_uuid=cary.identity_uuid, file_uuid=film.file_uuid, trace_id=1, actor="t"
+    ).history
     with django_assert_num_queries(1):
         assert [item.pk for item in history_entries_involving(stranger.identity_uuid)] == [entry.pk]
     assert [item.pk for item in history_entries_involving(cary.identity_uuid)] == [entry.pk]
