@@ -2,7 +2,7 @@ from django.urls import path
 
 from momentry.api import converters  # noqa: F401  (registers <uuidish:...> and <int32:...>)
 
-from .views import files, history, identities, images, review
+from .views import favicon, files, history, identities, images, review
 
 urlpatterns = [
     path("identities/", identities.identity_list_view, name="identity-list"),
@@ -18,12 +18,14 @@ urlpatterns = [
     path("files/", files.file_list_view, name="file-list"),
     path("files/<uuidish:file_uuid>/", files.file_detail_view, name="file-detail"),
     path("files/<uuidish:file_uuid>/bind", files.trace_bind_view, name="trace-bind"),
+    path("files/<uuidish:file_uuid>/traces/<int32:trace_id>/", files.trace_detail_view, name="trace-detail"),
     path("files/<uuidish:file_uuid>/faces/<str:face_id>.jpg", images.face_image_view, name="face-image"),
     path("files/<uuidish:file_uuid>/traces/<int32:trace_id>.jpg", images.trace_image_view, name="trace-image"),
     path("review/", review.review_view, name="review"),
     path("review/<uuidish:identity_uuid>/accept", review.review_accept_view, name="review-accept"),
     path("review/<uuidish:identity_uuid>/reject", review.review_reject_view, name="review-reject"),
     path("review/<uuidish:identity_uuid>/name", review.review_name_view, name="review-name"),
+    path("favicon.ico", favicon.favicon_view, name="favicon"),
     path("history/<uuidish:history_id>/undo", history.history_undo_view, name="history-undo"),
     path("history/<uuidish:history_id>/redo", history.history_redo_view, name="history-redo"),
     path("merges/", history.merge_list_view, name="merge-list"),
