@@ -25,6 +25,7 @@ each file cost 1.1 ms each, 100 s). After the commit, the staging directory and 
 directory are exchanged in one rename (Linux's RENAME_EXCHANGE; two renames where it is missing)
 and the parent directory is synced, so a crash leaves the old crops or the new ones.
 """
+import contextlib
 import ctypes
 import errno
 import io
@@ -32,6 +33,7 @@ import os
 import shutil
 import stat
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -43,6 +45,7 @@ from .ingest_checks import FACE_KEY_STRIDE, MEDIA_PATH_MAX_LENGTH
 
 CROP_FORMATS = ("JPEG", "PNG")
 CROP_MAX_BYTES = 16 * 1024 * 1024
+STAGING_THREADS = 4
 # Modes a browser shows from a JPEG as they are; other JPEGs (CMYK, YCCK) are encoded again.
 _STORED_AS_GIVEN_MODES = frozenset({"RGB", "L"})
 
@@ -90,24 +93,21 @@ def _read_capped(path):
 
 def crop_stored_bytes(data):
     """The JPEG bytes to store for a crop's file contents, decoded whole first; CropRefused
-    says why they cannot be."""
+    says why they cannot be. Call it under `bomb_warnings_refused()`."""
     try:
-        with warnings.catch_warnings():
-            # Over Image.MAX_IMAGE_PIXELS Pillow only warns (an error from twice that): refuse both.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=CROP_FORMATS)
-            width, height = image.size
-            if width > CROP_MAX_SIDE or height > CROP_MAX_SIDE:
-                raise CropRefused(
-                    f"the image is {width}x{height} pixels; a crop is at most {CROP_MAX_SIDE} pixels a side"
-                )
-            if image.format == "PNG":
-                image.verify()  # every chunk and checksum up to IEND; then it must be opened again
-                image = Image.open(io.BytesIO(data), formats=["PNG"])
-            image.load()
-            if image.format == "JPEG" and image.mode in _STORED_AS_GIVEN_MODES:
-                return data
-            return crop_jpeg(ImageOps.exif_transpose(image))
+        image = Image.open(io.BytesIO(data), formats=CROP_FORMATS)
+        width, height = image.size
+        if width > CROP_MAX_SIDE or height > CROP_MAX_SIDE:
+            raise CropRefused(
+                f"the image is {width}x{height} pixels; a crop is at most {CROP_MAX_SIDE} pixels a side"
+            )
+        if image.format == "PNG":
+            image.verify()  # every chunk and checksum up to IEND; then it must be opened again
+            image = Image.open(io.BytesIO(data), formats=["PNG"])
+        image.load()
+        if image.format == "JPEG" and image.mode in _STORED_AS_GIVEN_MODES:
+            return data
+        return crop_jpeg(ImageOps.exif_transpose(image))
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise CropRefused(f"a decompression bomb: {exc}") from None
     except UnidentifiedImageError:
@@ -184,16 +184,38 @@ def crops_stage(*, faces, file_uuid, document_dir, keep_current):
     return stage
 
 
+@contextlib.contextmanager
+def bomb_warnings_refused():
+    """Over Image.MAX_IMAGE_PIXELS Pillow only warns (an error from twice that): make both errors.
+    The warning filters are the process's, so this is entered once, around all the threads."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
+
+
 def _stage_given(stage, given, document_dir):
-    folder = Path(document_dir).resolve() if given else None
-    for position, face in given:
+    """Each crop read, checked and written by a few threads: the time is in file system calls and
+    in Pillow's decoder, which both release the GIL (8,232 demo crops: 5.8 s in one thread)."""
+    if not given:
+        return
+    folder = Path(document_dir).resolve()
+
+    def stage_one(item):
+        position, face = item
         crop = face["crop"]
         try:
             data = crop_stored_bytes(_read_capped(crop_source_path(folder, crop)))
         except CropRefused as exc:
             raise _refused(position, crop, exc) from None
         stage.write(crop_file_name(face["frame_number"], face["index"]), data)
-        stage.given += 1
+
+    pool = ThreadPoolExecutor(max_workers=STAGING_THREADS)
+    try:
+        with bomb_warnings_refused():
+            for _ in pool.map(stage_one, given):  # in order: the first refused crop is the one named
+                stage.given += 1
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def _stage_kept(stage, faces, given):

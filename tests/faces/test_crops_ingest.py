@@ -179,6 +179,37 @@ def test_a_hostile_crop_refuses_the_document_with_path_and_reason_and_writes_not
     assert crops_on_disk() == []
 
 
+def test_of_many_hostile_crops_the_first_in_the_document_is_named(folder):
+    """The crops are checked by several threads; the refusal still names the first bad one."""
+    put(folder, "crops/good.jpg", image_bytes("JPEG", size=(32, 32)))
+    put(folder, "crops/bomb.png", png_header(30000, 30000))
+    faces = [crop_face(frame, "crops/good.jpg") for frame in range(0, 400, 2)]
+    faces[57] = crop_face(114, "crops/nobody.jpg")
+    faces[58] = crop_face(116, "crops/bomb.png")
+    faces[150] = crop_face(300, "crops/bomb.png")
+
+    with pytest.raises(ValidationError) as refused:
+        media_file_ingest(document=ingest_document(faces=faces), document_dir=folder)
+
+    assert "; ".join(refused.value.messages).startswith("faces[57].crop 'crops/nobody.jpg': no such file")
+    assert nothing_written()
+    assert crops_on_disk() == []
+
+
+def test_a_bomb_among_many_crops_is_refused_as_a_bomb(folder):
+    """Pillow's bomb warning is an error in every thread checking crops, not only the first."""
+    put(folder, "crops/good.jpg", image_bytes("JPEG", size=(32, 32)))
+    put(folder, "crops/warn.png", png_header(9500, 9500))
+    faces = [crop_face(frame, "crops/good.jpg") for frame in range(0, 400, 2)]
+    faces[123] = crop_face(246, "crops/warn.png")
+
+    with pytest.raises(ValidationError) as refused:
+        media_file_ingest(document=ingest_document(faces=faces), document_dir=folder)
+
+    assert "; ".join(refused.value.messages).startswith("faces[123].crop 'crops/warn.png': a decompression bomb")
+    assert crops_on_disk() == []
+
+
 def test_a_refused_replacement_leaves_the_old_crops_and_rows(folder, django_capture_on_commit_callbacks):
     old = image_bytes("JPEG", size=(50, 50), color=(10, 10, 200))
     put(folder, "crops/10.jpg", old)
