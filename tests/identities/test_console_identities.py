@@ -140,6 +140,16 @@ def test_detail_shows_best_faces_one_a_trace_and_times(curator, library):
     assert "0:02:00–0:02:10" in content  # trace 9: frames 3000-3249 (129.96 s)
 
 
+def test_detail_links_each_trace_to_its_own_page(curator, library):
+    content = page(curator, detail(library["stranger"]))
+    film = library["film"].file_uuid.hex
+    strip = re.search(r'<ul class="face-strip">(.*?)</ul>', content, re.S).group(1)
+    assert sorted(re.findall(rf'href="/files/{film}/traces/(\d+)/"', strip)) == ["10", "9"]
+    table = content[content.index("<h2>Traces</h2>") :]
+    assert sorted(set(re.findall(rf'href="/files/{film}/traces/(\d+)/"', table))) == ["10", "9"]
+    assert page(curator, f"/files/{film}/traces/9/").count("/faces/3000_0.jpg") >= 1
+
+
 def test_detail_without_faces_has_no_strip(curator):
     content = page(curator, detail(IdentityFactory(name="Nobody")))
     assert "face-strip" not in content and "0 in 0 files" in content
