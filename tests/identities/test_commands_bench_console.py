@@ -24,10 +24,11 @@ def test_every_console_page_is_timed_with_its_queries():
     assert lines[0].split() == ["page", "p50", "ms", "p95", "ms", "queries"]
     pages = lines[1:-1]
     labels = ["identity list", "identity Cary Grant", "identity stranger_7", "file Charade (1963).mp4", "review"]
-    for label in [*labels, "merges", "history of Cary Grant"]:
+    extra = ["file Charade (1963).mp4, unbound traces", "trace 1 of Cary Grant", "merges", "history of Cary Grant"]
+    for label in [*labels, *extra]:
         row = next(line for line in pages if line.startswith(label + " "))
         assert re.search(r"\d+\.\d +\d+\.\d +\d+$", row), row
-    assert re.match(r"9 pages, 2 rounds on \w+ \(load [\d.]+\): slowest .+ ms p50; ", lines[-1])
+    assert re.match(r"11 pages, 2 rounds on \w+ \(load [\d.]+\): slowest .+ ms p50; ", lines[-1])
 
 
 def test_an_empty_database_is_refused():

@@ -4,9 +4,10 @@
 
 Every page is rendered in-process through Django's test Client, signed in as a staff user (one is
 created if none exists): the identity list, a known person's page (Cary Grant's in the demo), a
-stranger's, a file's, the review queue, the merges and a history. After a warm-up round, each
-page is fetched `--rounds` times; p50 and p95 of the wall time and the queries of one request are
-printed per page, then a one-line summary.
+stranger's, the largest file's (all its traces and the unbound ones), the known person's largest
+trace, the review queue, the merges and a history. After a warm-up round, each page is fetched
+`--rounds` times; p50 and p95 of the wall time and the queries of one request are printed per
+page, then a one-line summary.
 """
 
 import os
@@ -15,11 +16,12 @@ import time
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from faces.models import MediaFile
+from faces.models import MediaFile, TraceSegment
 from identities.bench.measure import percentile
 from identities.models import Identity, IdentitySource, IdentityStatus
 from momentry.core.parsing import parse_uuid
@@ -41,15 +43,25 @@ def console_pages(known_uuid):
     """`[(label, path)]`: every console page of the library, or CommandError when it is empty."""
     known = _known_person(known_uuid)
     stranger = Identity.objects.filter(source=IdentitySource.AUTO, status=IdentityStatus.PENDING).order_by("id").first()
-    media_file = MediaFile.objects.order_by("id").first()
-    if known is None or stranger is None or media_file is None:
-        raise CommandError("The database needs a known person, a stranger and a file: load the demo (manage.py demo).")
+    # The file with the most traces (its timeline is the largest) and the known person's largest trace.
+    media_file = MediaFile.objects.annotate(traces=Count("segments")).order_by("-traces", "id").first()
+    trace = TraceSegment.objects.filter(identity=known).order_by("-face_count", "id").first() if known else None
+    if known is None or stranger is None or media_file is None or trace is None:
+        raise CommandError(
+            "The database needs a known person with faces, a stranger and a file: load the demo (manage.py demo)."
+        )
+    file_page = reverse("console:file-detail", args=[media_file.file_uuid.hex])
     return [
         ("identity list", reverse("console:identity-list")),
         ("identity list by screen time", reverse("console:identity-list") + "?sort=-screen_time"),
         (f"identity {known.name}", reverse("console:identity-detail", args=[known.identity_uuid.hex])),
         (f"identity {stranger.name}", reverse("console:identity-detail", args=[stranger.identity_uuid.hex])),
-        (f"file {media_file.file_name}", reverse("console:file-detail", args=[media_file.file_uuid.hex])),
+        (f"file {media_file.file_name}", file_page),
+        (f"file {media_file.file_name}, unbound traces", file_page + "?bound=false"),
+        (
+            f"trace {trace.trace_id} of {known.name}",
+            reverse("console:trace-detail", args=[trace.media_file.file_uuid.hex, trace.trace_id]),
+        ),
         ("files", reverse("console:file-list")),
         ("review", reverse("console:review")),
         ("merges", reverse("console:merge-list")),
