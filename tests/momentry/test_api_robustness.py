@@ -124,7 +124,7 @@ def test_console_bind_to_a_malformed_or_unknown_identity_is_a_message(curator, i
         f"/files/{media_file.file_uuid.hex}/bind", {"identity_uuid": identity_uuid, "trace_id": "3"}, follow=True
     )
     assert response.status_code == 200
-    assert [str(m) for m in response.context["messages"]] == ["Choose a trace and an identity."]
+    assert [str(m) for m in response.context["messages"]] == ["Choose a trace of this file and an identity."]
     assert FaceDetection.objects.get().identity is None
 
 
