@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import User
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from rest_framework.test import APIClient
 
@@ -70,6 +71,13 @@ def api(make_client):
 @pytest.fixture
 def anonymous_api():
     return APIClient()
+
+
+@pytest.fixture
+def curator(client):
+    """Django's test client signed in to the console as a plain (non-staff) user."""
+    client.force_login(User.objects.create_user("curator", password="pw-for-tests"))
+    return client
 
 
 @pytest.fixture

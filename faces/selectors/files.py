@@ -97,6 +97,19 @@ class FaceRow:
     confidence: float
     trace_id: int
 
+    @classmethod
+    def of(cls, *, file_uuid, fps, trace_id, frame_number, index, confidence, bbox):
+        """The face as the API and the console show it: its face_id and timestamp worked out."""
+        return cls(
+            face_id=face_id(frame_number, index),
+            file_uuid=file_uuid,
+            frame_number=frame_number,
+            timestamp=frame_seconds(frame_number, fps),
+            bbox=bbox,
+            confidence=confidence,
+            trace_id=trace_id,
+        )
+
 
 def identity_face_page(identity, *, page, page_size, media_files=None):
     """One page of the faces bound to the identity, by file then frame then index, as `FaceRow`s.
@@ -116,14 +129,14 @@ def identity_face_page(identity, *, page, page_size, media_files=None):
             )[offset : offset + page_size]
         )
     faces = [
-        FaceRow(
-            face_id=face_id(frame_number, index),
+        FaceRow.of(
             file_uuid=file_uuid,
-            frame_number=frame_number,
-            timestamp=frame_seconds(frame_number, fps),
-            bbox=bbox,
-            confidence=confidence,
+            fps=fps,
             trace_id=trace_id,
+            frame_number=frame_number,
+            index=index,
+            confidence=confidence,
+            bbox=bbox,
         )
         for frame_number, index, file_uuid, fps, bbox, confidence, trace_id in rows
     ]

@@ -16,9 +16,9 @@ from django.http import Http404
 from momentry.core.paging import Page
 
 from ..crops import crop_path
-from ..keys import face_id, parse_face_id
+from ..keys import parse_face_id
 from ..models import FaceDetection, TraceSegment
-from .files import FaceRow, frame_seconds, identity_segments
+from .files import FaceRow, identity_segments
 from .traces import STRONGEST_TRACES_ORDER
 
 
@@ -88,14 +88,15 @@ BEST_FACE_COLUMNS = (
 
 
 def _face_row(file_uuid, fps, trace_id, frame_number, index, confidence, bbox):
-    return FaceRow(
-        face_id=face_id(frame_number, index),
+    """A BEST_FACE_COLUMNS row as a FaceRow."""
+    return FaceRow.of(
         file_uuid=file_uuid,
-        frame_number=frame_number,
-        timestamp=frame_seconds(frame_number, fps),
-        bbox=bbox,
-        confidence=confidence,
+        fps=fps,
         trace_id=trace_id,
+        frame_number=frame_number,
+        index=index,
+        confidence=confidence,
+        bbox=bbox,
     )
 
 

@@ -3,7 +3,6 @@ and a page of 200 (with more than 200 rows there), so the cost of a page never g
 row. The bounds include the key's lookup and last-use stamp (API), or the session and user
 (console)."""
 import pytest
-from django.contrib.auth.models import User
 
 from faces.models import Chunk
 from momentry import console
@@ -122,12 +121,6 @@ def test_file_pending_persons(api, person_count, django_assert_max_num_queries):
 
 
 # --- the console -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def curator(client):
-    client.force_login(User.objects.create_user("curator", password="pw-for-tests"))
-    return client
 
 
 @pytest.mark.parametrize("page_size", PAGE_SIZES)

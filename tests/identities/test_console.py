@@ -2,7 +2,6 @@
 import re
 
 import pytest
-from django.contrib.auth.models import User
 
 from faces.models import FaceDetection
 from history.models import IdentityHistory
@@ -10,12 +9,6 @@ from identities.models import Identity
 from tests.factories import ChunkFactory, FaceFactory, IdentityFactory, MediaFileFactory, StrangerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def curator(client):
-    client.force_login(User.objects.create_user("curator", password="pw-for-tests"))
-    return client
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,12 +16,6 @@ from history.selectors import history_entries_involving
 from tests.factories import ChunkFactory, FaceFactory, IdentityFactory, MediaFileFactory, StrangerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def curator(client):
-    client.force_login(User.objects.create_user("curator", password="pw-for-tests"))
-    return client
 
 
 def trace_faces(media_file, trace_id, frames, *, identity=None, confidence=0.9, bbox=(100.0, 50.0, 300.0, 400.0)):

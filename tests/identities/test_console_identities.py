@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -18,12 +17,6 @@ from identities.services import binding
 from tests.factories import FaceFactory, IdentityFactory, MediaFileFactory, StrangerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def curator(client):
-    client.force_login(User.objects.create_user("curator", password="pw-for-tests"))
-    return client
 
 
 def faces(media_file, identity, trace_id, frames):

@@ -3,7 +3,6 @@ crop not cut yet, 404 for what does not exist."""
 import io
 
 import pytest
-from django.contrib.auth.models import User
 from django.templatetags.static import static
 from django.urls import reverse
 from PIL import Image
@@ -11,12 +10,6 @@ from PIL import Image
 from tests.factories import FaceFactory, MediaFileFactory, write_crop
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def curator(client):
-    client.force_login(User.objects.create_user("curator", password="pw-for-tests"))
-    return client
 
 
 @pytest.fixture

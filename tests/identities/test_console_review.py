@@ -44,12 +44,6 @@ def faces(media_file, trace_id, centre, *, identity, frames, seed, index=0):
 
 
 @pytest.fixture
-def curator(client):
-    client.force_login(User.objects.create_user("curator", password="pw-for-tests"))
-    return client
-
-
-@pytest.fixture
 def library():
     """Cary and Ingrid in one film; in another, a stranger who is Cary (on screen longest) and a
     shorter one who is Ingrid."""

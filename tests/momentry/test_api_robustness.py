@@ -2,7 +2,6 @@
 import json
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from faces.models import FaceDetection
@@ -67,12 +66,6 @@ def test_a_long_but_allowed_search_text_is_searched(api):
     IdentityFactory(name="Ingrid Bergman")
     response = api.get("/api/v1/identities", {"q": "Ingrid Bergman" + " " * 900})
     assert response.status_code == 200
-
-
-@pytest.fixture
-def curator(client):
-    client.force_login(User.objects.create_user("curator", password="pw-for-tests"))
-    return client
 
 
 @pytest.mark.parametrize("page", ["9223372036854775808", "99999999999999999999999"])
