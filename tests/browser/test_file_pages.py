@@ -5,7 +5,7 @@ no file a page loads fails (the page fixture's check, the favicon included)."""
 import pytest
 
 from faces.models import FaceDetection
-from tests.browser.helpers import assert_images_loaded, assert_no_horizontal_overflow, each_viewport, save_screenshot
+from tests.browser.helpers import assert_images_loaded, assert_no_horizontal_overflow, each_viewport
 from tests.factories import ChunkFactory, FaceFactory, IdentityFactory, MediaFileFactory, StrangerFactory, write_crop
 
 
@@ -37,7 +37,6 @@ def test_a_bar_of_the_timeline_opens_its_trace_with_its_crops(signed_in_page, li
     assert page.locator("table.file-traces img.thumb").count() == 3
     assert_images_loaded(page)
     assert_no_horizontal_overflow(page)
-    save_screenshot(page, "file-page", full_page=True)
 
     timeline.locator('a[data-trace="4"]').click()
     page.wait_for_url(f"**/files/{film.file_uuid.hex}/traces/4/")
@@ -46,7 +45,6 @@ def test_a_bar_of_the_timeline_opens_its_trace_with_its_crops(signed_in_page, li
     assert page.locator(".face-grid img").count() == 6
     assert_images_loaded(page)
     assert_no_horizontal_overflow(page)
-    save_screenshot(page, "trace-page", full_page=True)
 
 
 @each_viewport
