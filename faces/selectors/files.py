@@ -98,8 +98,9 @@ class FaceRow:
     trace_id: int
 
     @classmethod
-    def of(cls, *, file_uuid, fps, trace_id, frame_number, index, confidence, bbox):
-        """The face as the API and the console show it: its face_id and timestamp worked out."""
+    def of(cls, file_uuid, fps, trace_id, frame_number, index, confidence, bbox):
+        """The face as the API and the console show it (its face_id and timestamp worked out), from
+        its columns in this order."""
         return cls(
             face_id=face_id(frame_number, index),
             file_uuid=file_uuid,
@@ -129,15 +130,7 @@ def identity_face_page(identity, *, page, page_size, media_files=None):
             )[offset : offset + page_size]
         )
     faces = [
-        FaceRow.of(
-            file_uuid=file_uuid,
-            fps=fps,
-            trace_id=trace_id,
-            frame_number=frame_number,
-            index=index,
-            confidence=confidence,
-            bbox=bbox,
-        )
+        FaceRow.of(file_uuid, fps, trace_id, frame_number, index, confidence, bbox)
         for frame_number, index, file_uuid, fps, bbox, confidence, trace_id in rows
     ]
     return Page(items=faces, total=total, page=page, page_size=page_size)

@@ -76,6 +76,7 @@ def trace_crop_path(media_file, trace_id):
     raise NoCrop(f"Trace {trace_id} of media file {media_file.file_uuid.hex} has no crop.")
 
 
+# In FaceRow.of's order.
 BEST_FACE_COLUMNS = (
     "media_file__file_uuid",
     "media_file__fps",
@@ -87,19 +88,6 @@ BEST_FACE_COLUMNS = (
 )
 
 
-def _face_row(file_uuid, fps, trace_id, frame_number, index, confidence, bbox):
-    """A BEST_FACE_COLUMNS row as a FaceRow."""
-    return FaceRow.of(
-        file_uuid=file_uuid,
-        fps=fps,
-        trace_id=trace_id,
-        frame_number=frame_number,
-        index=index,
-        confidence=confidence,
-        bbox=bbox,
-    )
-
-
 def identity_best_face_page(identity, *, page, page_size, media_files=None):
     """One page of the identity's best faces, one a trace (see the module), as `FaceRow`s. One
     query (the total rides on each row), a second only for a page past the end."""
@@ -108,7 +96,7 @@ def identity_best_face_page(identity, *, page, page_size, media_files=None):
     ordered = _with_best_face(segments).annotate(total=Window(Count("id"))).order_by(*STRONGEST_TRACES_ORDER)
     rows = list(ordered.values_list(*BEST_FACE_COLUMNS, "total")[offset : offset + page_size])
     total = rows[0][-1] if rows else segments.count()
-    return Page(items=[_face_row(*row[:-1]) for row in rows], total=total, page=page, page_size=page_size)
+    return Page(items=[FaceRow.of(*row[:-1]) for row in rows], total=total, page=page, page_size=page_size)
 
 
 def identity_best_faces(identity, *, limit, media_files=None):
@@ -116,4 +104,4 @@ def identity_best_faces(identity, *, limit, media_files=None):
     module), as `FaceRow`s: what the console shows of who an identity is. One query."""
     ordered = _with_best_face(identity_segments(identity, media_files)).order_by(*STRONGEST_TRACES_ORDER)
     rows = ordered.values_list(*BEST_FACE_COLUMNS)[:limit]
-    return [_face_row(*row) for row in rows]
+    return [FaceRow.of(*row) for row in rows]
