@@ -48,6 +48,12 @@ SEGMENT_COLUMNS = [
 ]
 
 
+def face_strength(confidence, bbox):
+    """Confidence × bbox area (`[x1, y1, x2, y2]`): how a segment's best face is picked, in Python
+    for rows already read (`_segments_select` ranks by the same in SQL)."""
+    return confidence * (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
+
+
 def _bbox_area():
     if connection.vendor == "postgresql":
         width = "((f.bbox->>2)::float - (f.bbox->>0)::float)"

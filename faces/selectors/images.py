@@ -18,6 +18,7 @@ from momentry.core.paging import Page
 from ..crops import crop_path
 from ..keys import parse_face_id
 from ..models import FaceDetection, TraceSegment
+from ..segments import face_strength
 from .files import FaceRow, identity_segments
 from .traces import STRONGEST_TRACES_ORDER
 
@@ -25,11 +26,6 @@ from .traces import STRONGEST_TRACES_ORDER
 class NoCrop(Http404):
     """A face or trace that exists but has no crop on disk (yet): a 404 to the API, a placeholder
     to the console."""
-
-
-def face_strength(confidence, bbox):
-    """Confidence × bbox area: how the segments rank faces (`[x1, y1, x2, y2]`)."""
-    return confidence * (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
 
 
 def _with_best_face(segments):

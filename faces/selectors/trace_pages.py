@@ -10,8 +10,8 @@ from momentry.core.paging import Page
 
 from ..keys import face_id
 from ..models import Chunk, FaceDetection, TraceSegment
+from ..segments import face_strength
 from .files import frame_seconds
-from .images import face_strength
 from .sql import OVERLAP_BOUND_SLACK_SECONDS
 
 

@@ -20,6 +20,7 @@ from momentry.core.files import write_atomically
 
 from ..crops import crop_jpeg, crop_path
 from ..models import FaceDetection
+from ..segments import face_strength
 
 CROP_MARGIN = 0.25
 DEFAULT_CROP_SIZE = 128
@@ -46,11 +47,6 @@ class CropExtraction:
     missing: list = field(default_factory=list)
 
 
-def face_score(bbox, confidence):
-    """What a trace's faces are ranked by (as `faces.segments` picks the representative face)."""
-    return confidence * (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
-
-
 def trace_best_faces(*, media_file, per_trace):
     """The `per_trace` best faces of each trace of the file, as WantedFace sorted by frame and index."""
     ranked = {}
@@ -58,7 +54,7 @@ def trace_best_faces(*, media_file, per_trace):
         "trace_id", "frame_number", "index", "bbox", "confidence"
     )
     for trace_id, frame_number, index, bbox, confidence in rows.iterator(chunk_size=5000):
-        ranked.setdefault(trace_id, []).append((-face_score(bbox, confidence), frame_number, index, bbox))
+        ranked.setdefault(trace_id, []).append((-face_strength(confidence, bbox), frame_number, index, bbox))
     wanted = [
         WantedFace(frame_number, index, bbox)
         for faces in ranked.values()
