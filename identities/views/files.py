@@ -26,6 +26,7 @@ from momentry.core.parsing import parse_int, uuid_from_path
 from ..models import IdentityStatus
 from ..selectors import identity_get, identity_list
 from ..services.binding import trace_bind
+from .history import entry_undo_url
 from .timeline import timeline_svg
 
 BIND_CANDIDATES = 20
@@ -153,8 +154,7 @@ def trace_bind_view(request, file_uuid):
             return f"Trace {trace.trace_id} is already bound to {identity.name}."
         text = f"Bound trace {trace.trace_id} to {identity.name}: {result.rows_affected} faces"
         text += f", taken from {_owners_text(others)}." if others else "."
-        undo_url = reverse("console:history-undo", args=[result.history.history_id])
-        return with_undo(request, text, undo_url=undo_url, back=back)
+        return with_undo(request, text, undo_url=entry_undo_url(result), back=back)
 
     perform(
         request,

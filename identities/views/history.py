@@ -14,6 +14,16 @@ from ..services import replay
 from ..services.merging import merge_redo, merge_undo
 
 
+def entry_undo_url(result):
+    """Where the Undo of a write's message posts: its history entry's undo (`result.history`)."""
+    return reverse("console:history-undo", args=[result.history.history_id])
+
+
+def merge_undo_url(result):
+    """Where the Undo of a merge's message posts (`result.merge_id`)."""
+    return reverse("console:merge-undo", args=[result.merge_id])
+
+
 def _replay(request, history_id, *, service, verb):
     entry = history_entry_get(history_id)
     perform(

@@ -30,6 +30,7 @@ from ..selectors import (
     identity_list_sorted,
 )
 from ..services import binding, editing, images, merging
+from .history import entry_undo_url, merge_undo_url
 
 TRACES_PER_PAGE = 20
 CHUNKS_PER_PAGE = 20
@@ -168,8 +169,7 @@ def _detail_url(identity_uuid):
 
 def _undo_entry(request, result, text, *, back):
     """A success message whose Undo button undoes the write's history entry, then returns to `back`."""
-    undo_url = reverse("console:history-undo", args=[result.history.history_id])
-    return with_undo(request, text, undo_url=undo_url, back=back)
+    return with_undo(request, text, undo_url=entry_undo_url(result), back=back)
 
 
 def _form_errors(form):
@@ -329,8 +329,7 @@ def identity_merge_view(request, identity_uuid):
 
     def said(result):
         text = f"Merged {result.source_name!r} into {result.target_name!r} ({result.faces_transferred} faces)."
-        undo_url = reverse("console:merge-undo", args=[result.merge_id])
-        return with_undo(request, text, undo_url=undo_url, back=target_url)
+        return with_undo(request, text, undo_url=merge_undo_url(result), back=target_url)
 
     merged = perform(
         request,

@@ -21,6 +21,7 @@ from ..selectors import identity_get
 from ..services import editing, merging
 from ..services.rejections import suggestion_reject
 from ..suggestions import NO_EMBEDDINGS, REVIEW_ORDERS, identity_suggestions, review_strangers
+from .history import entry_undo_url, merge_undo_url
 
 REVIEW_CANDIDATES = 4
 STRONGEST_TRACES = 5
@@ -116,7 +117,7 @@ def review_accept_view(request, identity_uuid):
         message=lambda stranger, result: (
             f"Merged {result.source_name!r} into {result.target_name!r} ({result.faces_transferred} faces)."
         ),
-        undo_url=lambda result: reverse("console:merge-undo", args=[result.merge_id]),
+        undo_url=merge_undo_url,
     )
 
 
@@ -133,7 +134,7 @@ def review_reject_view(request, identity_uuid):
             actor=actor_for(request),
         ),
         message=lambda stranger, result: f"{stranger.name!r} is not {result.candidate.name!r}: not suggested again.",
-        undo_url=lambda result: reverse("console:history-undo", args=[result.history.history_id]),
+        undo_url=entry_undo_url,
     )
 
 
@@ -150,5 +151,5 @@ def review_name_view(request, identity_uuid):
             actor=actor_for(request),
         ),
         message=lambda stranger, result: f"Named {stranger.name!r} {result.identity.name!r}, a confirmed person.",
-        undo_url=lambda result: reverse("console:history-undo", args=[result.history.history_id]),
+        undo_url=entry_undo_url,
     )
