@@ -3,7 +3,6 @@
 Views only parse parameters, call the selectors and render through the response serializers;
 every error is raised and rendered by the project's exception handler.
 """
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -26,6 +25,7 @@ from momentry.api.params import bool_param, int_param
 from momentry.api.schema import UUID_PATTERN, errors, links, trimmed_text_pattern
 from momentry.api.views import LOCALE_PARAMETER, IdentityApiView, page_parameters
 from momentry.core.parsing import parse_uuid
+from momentry.core.urls import TEXT_SENTINEL, UUID_SENTINEL, url_maker
 
 from ..filtersets import SEARCH_TEXT_MAX_LENGTH
 from ..models import Identity
@@ -60,10 +60,10 @@ PAGED_ERRORS = errors({400: "`page` or `page_size` is malformed or out of range.
 SEARCH_TEXT_SCHEMA = {"type": "string", "pattern": trimmed_text_pattern(SEARCH_TEXT_MAX_LENGTH)}
 
 
-def face_with_image_url(request, face):
-    """A face row (`FaceRow`) as its item, with the absolute URL of its image."""
-    url = reverse("api:file-face-image", args=[face.file_uuid.hex, face.face_id])
-    return {**vars(face), "image_url": request.build_absolute_uri(url)}
+def faces_with_image_urls(request, faces):
+    """Face rows (`FaceRow`) as their items, each with the absolute URL of its image."""
+    image_url = url_maker("api:file-face-image", [UUID_SENTINEL, TEXT_SENTINEL], absolute_for=request)
+    return [{**vars(face), "image_url": image_url(face.file_uuid.hex, face.face_id)} for face in faces]
 
 
 def _required_query_text(params, name="q"):
@@ -131,7 +131,7 @@ class IdentityFacesView(IdentityApiView):
             "total": page.total,
             "page": page.page,
             "page_size": page.page_size,
-            "faces": [face_with_image_url(request, face) for face in page.items],
+            "faces": faces_with_image_urls(request, page.items),
         }
         return Response(IdentityFacesResponseSerializer(body).data)
 

@@ -8,11 +8,14 @@ by the selector (`merge_gap_sec`) and none is drawn narrower, so a 1-second trac
 can still be seen and clicked. The markup is built here rather than by a template loop: a film's
 thousand bars and chunks took a template 150 ms, and one URL reverse a bar as long again.
 """
+import functools
+
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from faces.selectors.timeline import file_timeline
+from momentry.core.urls import INT_SENTINEL, UUID_SENTINEL, url_maker
 
 from ..templatetags.console_time import hms
 
@@ -30,17 +33,6 @@ CHUNK_TITLE_CHARS = 200
 # Tick steps in seconds: the first that leaves at most MAX_TICKS ticks over the file.
 TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 14400, 28800)
 MAX_TICKS = 8
-# A trace id no URL holds otherwise: the trace page's URL is reversed once and this replaced per bar.
-_SENTINEL_TRACE = 987654321
-
-
-def _trace_url_maker(media_file):
-    """`trace_id -> its trace page's URL`, with one reverse for the whole timeline."""
-    url = reverse("console:trace-detail", args=[media_file.file_uuid.hex, _SENTINEL_TRACE])
-    head, _, tail = url.rpartition(str(_SENTINEL_TRACE))
-    return lambda trace_id: f"{head}{trace_id}{tail}"
-
-
 def _shortened(text, limit):
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
@@ -81,7 +73,9 @@ def timeline_svg(media_file):
             f'<text x="{x(seconds)}" y="12">{hms(seconds)}</text>'
         )
     parts.append("</g>")
-    trace_url = _trace_url_maker(media_file)
+    trace_url = functools.partial(
+        url_maker("console:trace-detail", [UUID_SENTINEL, INT_SENTINEL]), media_file.file_uuid.hex
+    )
     for number, lane in enumerate(timeline.lanes):
         y = AXIS_HEIGHT + number * LANE_HEIGHT
         name = lane.name if lane.identity_uuid else "Unbound"
