@@ -112,26 +112,35 @@ class FaceRow:
         )
 
 
+_FACE_PAGE_COLUMNS = (
+    "frame_number", "index", "media_file__file_uuid", "media_file__fps", "bbox", "confidence", "trace_id"
+)
+
+
 def identity_face_page(identity, *, page, page_size, media_files=None):
     """One page of the faces bound to the identity, by file then frame then index, as `FaceRow`s.
 
-    Two queries: the total, summed over the identity's segments (a COUNT would read each of its
-    faces: 100k index entries for a big identity), and the page's columns (no model instances).
+    The total is summed over the identity's segments (a COUNT would read each of its faces: 100k
+    index entries for a big identity), in the page's own query as a subquery computed once; only a
+    page past the end, which has no row to carry it, asks for it apart. No model instances.
     """
-    total = identity_segments(identity, media_files).aggregate(n=Coalesce(Sum("face_count"), 0))["n"]
+    face_total = Subquery(
+        identity_segments(identity, media_files).order_by().values("identity").annotate(n=Sum("face_count")).values("n")
+    )
     offset = (page - 1) * page_size
-    rows = []
-    if offset < total:
-        rows = (
-            _bound_faces(identity, media_files)
-            .order_by("media_file_id", "frame_number", "index")
-            .values_list(
-                "frame_number", "index", "media_file__file_uuid", "media_file__fps", "bbox", "confidence", "trace_id"
-            )[offset : offset + page_size]
-        )
+    rows = list(
+        _bound_faces(identity, media_files)
+        .order_by("media_file_id", "frame_number", "index")
+        .annotate(total=face_total)
+        .values_list(*_FACE_PAGE_COLUMNS, "total")[offset : offset + page_size]
+    )
+    if rows:
+        total = rows[0][-1]
+    else:
+        total = identity_segments(identity, media_files).aggregate(n=Coalesce(Sum("face_count"), 0))["n"]
     faces = [
         FaceRow.of(file_uuid, fps, trace_id, frame_number, index, confidence, bbox)
-        for frame_number, index, file_uuid, fps, bbox, confidence, trace_id in rows
+        for frame_number, index, file_uuid, fps, bbox, confidence, trace_id, _ in rows
     ]
     return Page(items=faces, total=total, page=page, page_size=page_size)
 
