@@ -40,6 +40,9 @@ def add_data_arguments(parser):
     parser.add_argument(
         "--reset", action="store_true", help="Delete every row of the project's tables before building."
     )
+    parser.add_argument(
+        "--reuse", action="store_true", help="Keep the bench data set of this scale already in the database."
+    )
 
 
 def database_check(command):

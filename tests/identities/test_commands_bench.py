@@ -52,6 +52,12 @@ def test_bench_builds_measures_and_writes_every_section(tmp_path):
     assert not Identity.objects.filter(name="Someone already here").exists()
     assert FaceDetection.objects.count() == TINY["faces"]
 
+    again = io.StringIO()
+    call_command("bench", **TINY, reuse=True, output=output, stdout=again, stderr=io.StringIO())
+
+    assert "Reused as an earlier run built it (--reuse)." in again.getvalue()  # its merges left it as it was
+    assert FaceDetection.objects.count() == TINY["faces"] and Identity.objects.count() == TINY["identities"]
+
 
 @pytest.mark.postgres_only
 @needs_postgres

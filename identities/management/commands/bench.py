@@ -1,9 +1,10 @@
 """Build an archive-sized data set on PostgreSQL and time the hot endpoints against it.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench manage.py bench [--reset]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench manage.py bench [--reset | --reuse]
 
 The data set is built in the configured database, which must be empty (or `--reset`, which
-truncates the project's tables first): reads through gunicorn beside their hand SQL, merges
+truncates the project's tables first; or `--reuse`, which keeps the one an earlier run left at the
+same scale, its merges undone): reads through gunicorn beside their hand SQL, merges
 beside the bare UPDATE, concurrent clients. The tables are printed; with the plans they are
 written to `--output`.
 """
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         scale = scale_of(options)
         if options["requests"] < 1 or options["clients"] < 1:
             raise CommandError("--requests and --clients must be at least 1.")
-        built = data_prepare(scale, reset=options["reset"], stderr=self.stderr)
+        built = data_prepare(scale, reset=options["reset"], reuse=options["reuse"], stderr=self.stderr)
         self.stderr.write("Measuring (gunicorn, reads, concurrent clients, merges)...")
         try:
             results = bench_run(

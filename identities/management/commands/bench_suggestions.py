@@ -31,9 +31,6 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         add_data_arguments(parser)
-        parser.add_argument(
-            "--reuse", action="store_true", help="Keep the bench data set of this scale already in the database."
-        )
         parser.add_argument("--dimensions", type=int, default=512, help="Floats of each identity's centroid.")
         parser.add_argument("--requests", type=int, default=80, help="Timed requests per limit.")
         parser.add_argument(
