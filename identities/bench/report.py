@@ -6,7 +6,7 @@ from django.db import connection
 
 from .data import FACES_PER_TRACE, TABLES
 from .endpoints import PAGE_SIZES
-from .measure import percentile, warmup_count
+from .measure import BARE_ROUNDS, OPERATION_PAUSE_SECONDS, percentile, warmup_count
 from .server import WORKERS
 
 
@@ -86,9 +86,12 @@ def _reads_table(results):
 
 def _merges_table(results):
     lines = [
-        "Through HTTP, end to end (the merge store and identity.json rewrites included), beside the bare "
-        "UPDATE of the same face rows plus its commit (psycopg); medians of the rounds (merge, undo, redo, "
-        "undo: three rounds up to 10,000 faces, one above).",
+        "Through HTTP, what the client waits for (the merge store's pending record included; its completion "
+        "and the identity.json rewrites run after the response), each operation sent "
+        f"{OPERATION_PAUSE_SECONDS:g} s after the previous one's response, as a curator's clicks come, so none "
+        "waits on the work another does after its response. Beside the bare UPDATE of the same face rows plus "
+        f"its commit (psycopg, the median of {BARE_ROUNDS}); medians of the rounds (merge, undo, redo, undo: "
+        "three rounds up to 10,000 faces, one above).",
         "",
         "| faces | bare UPDATE + commit | merge | ratio | undo | ratio | redo | ratio |",
         "|---|---|---|---|---|---|---|---|",
