@@ -68,7 +68,11 @@ def assert_images_loaded(page):
 
 def assert_no_horizontal_overflow(page):
     """Nothing sticks out sideways (document.documentElement.scrollWidth <= window.innerWidth), so
-    a phone user never scrolls left and right to read a page. Names what sticks out when it fails."""
+    a phone user never scrolls left and right to read a page. Names what sticks out when it fails.
+
+    Measured once the page has loaded: right after a form's redirect its text can be there before
+    its stylesheet is, and an unstyled page is as wide as its widest table."""
+    page.wait_for_load_state("load")
     scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if scroll_width <= inner_width:
         return
