@@ -20,6 +20,7 @@ from .centroids import (
     segment_sums_of_file,
     segment_sums_of_traces,
     segment_sums_write,
+    segment_sums_write_known,
     vector_from,
 )
 from .models import FaceDetection, TraceSegment
@@ -221,8 +222,10 @@ def segments_after_move(moved):
     centroids_apply(centroid_changes(taken=taken, given=given))
 
 
-def segments_rebuild_file(media_file_id):
-    """Rebuild every segment of one file (after an ingest wrote or replaced its faces)."""
+def segments_rebuild_file(media_file_id, *, embedding_sums=None):
+    """Rebuild every segment of one file (after an ingest wrote or replaced its faces); their sums
+    from `embedding_sums` (`faces.centroids.EmbeddingSums` of the faces written) when given, else
+    read from the faces."""
     _lock_files([media_file_id])
     taken = segment_sums_of_file(media_file_id)
     _execute(f"DELETE FROM {SEGMENT_TABLE} WHERE media_file_id = %s", [media_file_id])
@@ -230,7 +233,11 @@ def segments_rebuild_file(media_file_id):
         f"INSERT INTO {SEGMENT_TABLE} ({', '.join(SEGMENT_COLUMNS)}) {_segments_select(_FILE_FACES)}",
         [media_file_id],
     )
-    centroids_apply(centroid_changes(taken=taken, given=segment_sums_write(media_file_id=media_file_id)))
+    if embedding_sums is None:
+        given = segment_sums_write(media_file_id=media_file_id)
+    else:
+        given = segment_sums_write_known(media_file_id, embedding_sums)
+    centroids_apply(centroid_changes(taken=taken, given=given))
 
 
 def segments_differences(media_file_id):

@@ -151,7 +151,7 @@ def _media_file_write(checked, *, replace, media_path):
     )
     rows_insert(FaceDetection, FACE_COLUMNS, face_rows)
     rows_insert(Chunk, CHUNK_COLUMNS, chunk_rows(checked.chunks, media_file_id=media_file.pk))
-    segments_rebuild_file(media_file.pk)
+    segments_rebuild_file(media_file.pk, embedding_sums=face_rows.embedding_sums)
 
     face_owners_changed.send(sender=FaceDetection, identity_uuids=sorted(locked_identities))
     return IngestResult(

@@ -9,6 +9,7 @@ import itertools
 
 from django.db import connection
 
+from ..centroids import EmbeddingSums
 from ..models import FaceDetection
 from .ingest_checks import FACE_KEY_STRIDE, only_floats
 
@@ -43,6 +44,7 @@ class FaceRows:
         self.identity_ids = identity_ids
         self.previous_bindings = previous_bindings
         self.kept = 0
+        self.embedding_sums = EmbeddingSums()  # of the faces' segments, once the rows have been read
 
     def __iter__(self):
         media_file_id, identity_ids, previous_bindings = self.media_file_id, self.identity_ids, self.previous_bindings
@@ -56,13 +58,16 @@ class FaceRows:
                     identity_id = kept_identity_id
                     self.kept += 1
             embedding = face.get("embedding")
+            trace_id = int(face["trace_id"])
+            if embedding is not None:
+                self.embedding_sums.add((trace_id, identity_id), embedding)
             yield (
                 media_file_id,
                 frame_number,
                 index,
                 _floats_json(face["bbox"]),
                 float(face["confidence"]),
-                int(face["trace_id"]),
+                trace_id,
                 None if embedding is None else _floats_json(embedding),
                 identity_id,
             )

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from faces.centroids import CENTROID_DTYPE, IDENTITY_SUM_DTYPE
+from faces.centroids import CENTROID_DTYPE, IDENTITY_SUM_DTYPE, EmbeddingSums
 from faces.models import FaceDetection, IdentityCentroid
 from faces.services import media_file_ingest
 from identities.services.binding import face_bind, faces_unbind, trace_bind
@@ -149,6 +149,25 @@ def test_ingest_and_re_ingest_keep_the_centroids_of_the_identities_they_name():
     assert_centroid(cary, [C])
     assert_centroid(grant, [A])
     assert "0 identity centroid(s) differ" in check_traces()
+
+
+def test_ingest_sums_its_segments_a_batch_at_a_time_as_the_faces_would_give_them(monkeypatch):
+    """The sums ingest makes from the document, batch by batch, are those read back from the faces:
+    traces split between owners and batches, unbound and embedding-less faces, kept bindings."""
+    monkeypatch.setattr(EmbeddingSums, "BATCH", 3)
+    cary, grant = IdentityFactory(), IdentityFactory()
+    file_uuid = uuid.uuid4()
+    faces = [(0, 1, A, cary), (5, 1, B, cary), (10, 1, C, grant), (15, 1, A, None), (20, 1, None, cary)]
+    faces += [(25 + 5 * n, 2, [A, B, C][n % 3], [cary, grant, None][n % 3]) for n in range(7)]
+    media_file_ingest(document=document(file_uuid, faces))
+    assert "0 identity centroid(s) differ" in check_traces()
+    assert_centroid(cary, [A, B, A, A, A])
+    assert_centroid(grant, [C, B, B])
+
+    media_file_ingest(document=document(file_uuid, [(frame, 3, C, None) for frame, *_ in faces]), replace=True)
+    assert "0 identity centroid(s) differ" in check_traces()
+    assert_centroid(cary, [C] * 6)  # the faces keep their identities, with their new embeddings
+    assert_centroid(grant, [C] * 3)
 
 
 def test_ingest_refuses_embeddings_of_another_length_and_writes_nothing():
