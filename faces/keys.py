@@ -44,6 +44,30 @@ def runs_encode(keys):
     return ",".join(f"{first}_{index}" if first == last else f"{first}-{last}_{index}" for first, last, index in runs)
 
 
+_EACH_RUN = re.compile(r"([0-9]+)(?:-([0-9]+))?_([0-9]+)")  # first frame, last frame or none, index
+_RUNS = re.compile(r"[0-9]+(?:-[0-9]+)?_[0-9]+(?:,[0-9]+(?:-[0-9]+)?_[0-9]+)*")
+
+
+def runs_columns(text):
+    """`(frames, indexes)` of a runs string: one decimal string a face each, in the order of the
+    runs, as statements take them as array parameters. No int is made for a face alone in its run:
+    a merge's 100,000 scattered faces took 130 ms to become keys and then array text, this 30."""
+    if not text:
+        return [], []
+    if _RUNS.fullmatch(text) is None:
+        raise ValueError(f"Not a runs string: {text[:80]!r}")
+    frames, indexes = [], []
+    for first, last, index in _EACH_RUN.findall(text):
+        if last:
+            span = range(int(first), int(last) + 1)
+            frames += map(str, span)
+            indexes += [index] * len(span)
+        else:
+            frames.append(first)
+            indexes.append(index)
+    return frames, indexes
+
+
 def runs_decode(text):
     """`[(first_frame, last_frame, index), ...]` of a runs string."""
     runs = []

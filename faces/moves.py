@@ -15,9 +15,9 @@ from django.db.models import Q
 
 from momentry.core.parsing import parse_uuid
 
-from .keys import face_id, runs_decode, runs_encode
+from .keys import face_id, runs_columns, runs_decode, runs_encode
 from .models import FaceDetection, MediaFile, identity_model
-from .relations import ints_in, rows_relation
+from .relations import digit_columns_relation, ints_in, rows_relation
 from .segments import segments_after_move
 
 _CURRENT_OWNER = object()
@@ -149,17 +149,26 @@ def faces_move_all(*, from_id, to_id):
         return _moved(cursor, from_id=from_id, to_id=to_id)
 
 
-def faces_move_keys(keys, *, from_id, to_id):
-    """Re-point, with one UPDATE, those of the faces `[(media_file_id, frame, index), ...]` that
-    are bound to `from_id`; returns the keys moved.
+def faces_move_groups(groups, *, from_id, to_id):
+    """Re-point, with one UPDATE, those of the faces of `face_key_groups` runs (a merge record's)
+    that are bound to `from_id` and whose file still exists; returns the keys moved.
 
     Joined by the whole unique key: every face is one probe of the unique index, or one hash
-    lookup, however scattered (100,000 faces twelve frames apart are 100,000 one-frame runs).
+    lookup, however scattered (100,000 faces twelve frames apart are 100,000 one-frame runs). The
+    runs' text becomes the statement's arrays without a key a face (`faces.keys.runs_columns`).
     """
-    if not keys:
+    file_ids = file_ids_by_uuid(group["file_uuid"] for group in groups)
+    files, frames, indexes = [], [], []
+    for group in groups:
+        if group["file_uuid"] in file_ids:
+            group_frames, group_indexes = runs_columns(group["keys"])
+            files += [file_ids[group["file_uuid"]]] * len(group_frames)
+            frames += group_frames
+            indexes += group_indexes
+    if not frames:
         return []
-    rows, params = rows_relation("m", _KEY_COLUMNS, keys)
-    in_files, file_params = _in_files(keys)
+    rows, params = digit_columns_relation("m", _KEY_COLUMNS, [files, frames, indexes])
+    in_files, file_params = ints_in("f.media_file_id", set(file_ids.values()))
     sql = f"""
         UPDATE {_faces_table()} AS f SET identity_id = %s FROM {rows}
         WHERE {_SAME_FACE} AND f.identity_id = %s AND {in_files} {_RETURNING}"""

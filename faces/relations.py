@@ -16,15 +16,31 @@ TRACE_KEY_COLUMNS = [("file_id", "bigint"), ("trace_id", "integer")]
 def rows_relation(alias, columns, rows):
     """`(sql, params)`: `rows` (tuples of ints or None) as the FROM item `alias(name, ...)`, one
     column per `(name, sql type)`."""
-    names = ", ".join(name for name, _ in columns)
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{sql_type}[]" for _, sql_type in columns)
         values = list(zip(*rows)) if rows else [()] * len(columns)
-        return f"unnest({arrays}) AS {alias}({names})", [_array_literal(column) for column in values]
+        return _unnest(alias, columns, [_array_literal(column) for column in values])
+    return _json_rows(alias, columns, json.dumps([list(row) for row in rows]))
+
+
+def digit_columns_relation(alias, columns, values):
+    """`rows_relation` of one sequence per column, each of decimal strings (`faces.keys.runs_columns`)
+    or ints, none None: on PostgreSQL the arrays' text is joined from them as they are."""
+    if connection.vendor == "postgresql":
+        return _unnest(alias, columns, ["{" + ",".join(map(str, column)) + "}" for column in values])
+    return _json_rows(alias, columns, json.dumps([[int(value) for value in row] for row in zip(*values)]))
+
+
+def _unnest(alias, columns, array_literals):
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"%s::{sql_type}[]" for _, sql_type in columns)
+    return f"unnest({arrays}) AS {alias}({names})", array_literals
+
+
+def _json_rows(alias, columns, rows_json):
     selected = ", ".join(
         f"json_extract(e.value, '$[{position}]') AS {name}" for position, (name, _) in enumerate(columns)
     )
-    return f"(SELECT {selected} FROM json_each(%s) AS e) AS {alias}", [json.dumps([list(row) for row in rows])]
+    return f"(SELECT {selected} FROM json_each(%s) AS e) AS {alias}", [rows_json]
 
 
 def ints_in(expression, values):

@@ -7,7 +7,7 @@ are carried to the target as copies naming the merge, which its undo deletes (`r
 import json
 from dataclasses import dataclass
 
-from faces.moves import face_key_groups, face_keys_of_groups, faces_described, faces_move_all, faces_move_keys
+from faces.moves import face_key_groups, face_keys_of_groups, faces_described, faces_move_all, faces_move_groups
 from history.merge_records import undo_window
 
 from ..models import Identity, IdentityStatus
@@ -100,9 +100,10 @@ def undo_apply(*, record, source, target, now):
         source.save(update_fields=["metadata", "status", "updated_at"])
     else:
         source = identity_row_restore(snapshot)
-    keys = face_keys_of_groups(record["faces"])
-    reverted = faces_move_keys(keys, from_id=target.pk, to_id=source.pk)
-    not_reverted = set(keys) - set(reverted) if len(reverted) < record["faces_transferred"] else set()
+    reverted = faces_move_groups(record["faces"], from_id=target.pk, to_id=source.pk)
+    not_reverted = set()
+    if len(reverted) < record["faces_transferred"]:  # some moved away since, or are gone
+        not_reverted = set(face_keys_of_groups(record["faces"])) - set(reverted)
     faces_missing = record["faces_transferred"] - len(reverted) - len(not_reverted)
     listed = sorted(not_reverted)[:FACES_MOVED_AWAY_LISTED]
     target.metadata, aliases_removed, fields_removed = merge_rules.metadata_unmerge(

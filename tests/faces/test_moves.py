@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 
 from faces import moves
+from faces.keys import runs_columns
 from faces.models import FaceDetection, TraceSegment
 from faces.relations import rows_relation
 from faces.segments import segments_differences, segments_rebuild_file
@@ -23,6 +24,14 @@ def test_face_keys_round_trip_as_compact_runs():
     ]
     keys = moves.face_keys_of_groups(groups)
     assert sorted(keys) == sorted(rows)
+
+
+def test_runs_columns_are_the_faces_of_the_runs_in_order_and_refuse_anything_else():
+    assert runs_columns("100-103_0,300_0,150_1") == (["100", "101", "102", "103", "300", "150"], list("000001"))
+    assert runs_columns("") == ([], [])
+    for malformed in ["1_", "1-_0", "1_0,", ",1_0", "1_0;2_0", "1_0,x", "-1_0", "1_0 "]:
+        with pytest.raises(ValueError, match="Not a runs string"):
+            runs_columns(malformed)
 
 
 @pytest.mark.django_db
@@ -83,7 +92,9 @@ def test_moving_by_key_moves_exactly_the_owners_faces_among_scattered_keys_in_ma
     gone = [(files[0].pk, 1, 0), (files[1].pk, 6013, 0)]  # no such face
     before = owners_by_key(files)
 
-    moved = moves.faces_move_keys([*keys, *gone], from_id=target.pk, to_id=stranger.pk)
+    groups, _ = moves.face_key_groups([*keys, *gone])
+    groups.append({"file_uuid": "0" * 32, "keys": "0-99_0"})  # a file deleted since: its runs are left out
+    moved = moves.faces_move_groups(groups, from_id=target.pk, to_id=stranger.pk)
 
     expected = {key for key in keys if before[key] == target.pk}
     assert sorted(moved) == sorted(expected) and len(expected) == len(keys) - len(moved_away)
@@ -116,7 +127,8 @@ def test_a_moved_segment_is_re_pointed_only_where_that_is_exact_and_rebuilt_else
 
     # Part of a segment, then unbinding into a trace with unbound faces, then all of it to nobody.
     first = FaceDetection.objects.filter(media_file=media_file, trace_id=1).order_by("frame_number").first()
-    moves.faces_move_keys([(media_file.pk, first.frame_number, 0)], from_id=target.pk, to_id=None)
+    groups, _ = moves.face_key_groups([(media_file.pk, first.frame_number, 0)])
+    moves.faces_move_groups(groups, from_id=target.pk, to_id=None)
     assert_segments_match_the_faces([media_file])
     moves.faces_move_all(from_id=target.pk, to_id=None)
     assert_segments_match_the_faces([media_file])
