@@ -112,8 +112,9 @@ class FaceRow:
         )
 
 
+# In FaceRow.of's order.
 _FACE_PAGE_COLUMNS = (
-    "frame_number", "index", "media_file__file_uuid", "media_file__fps", "bbox", "confidence", "trace_id"
+    "media_file__file_uuid", "media_file__fps", "trace_id", "frame_number", "index", "confidence", "bbox"
 )
 
 
@@ -124,9 +125,8 @@ def identity_face_page(identity, *, page, page_size, media_files=None):
     index entries for a big identity), in the page's own query as a subquery computed once; only a
     page past the end, which has no row to carry it, asks for it apart. No model instances.
     """
-    face_total = Subquery(
-        identity_segments(identity, media_files).order_by().values("identity").annotate(n=Sum("face_count")).values("n")
-    )
+    segments = identity_segments(identity, media_files)
+    face_total = Subquery(segments.order_by().values("identity").annotate(n=Sum("face_count")).values("n"))
     offset = (page - 1) * page_size
     rows = list(
         _bound_faces(identity, media_files)
@@ -134,15 +134,8 @@ def identity_face_page(identity, *, page, page_size, media_files=None):
         .annotate(total=face_total)
         .values_list(*_FACE_PAGE_COLUMNS, "total")[offset : offset + page_size]
     )
-    if rows:
-        total = rows[0][-1]
-    else:
-        total = identity_segments(identity, media_files).aggregate(n=Coalesce(Sum("face_count"), 0))["n"]
-    faces = [
-        FaceRow.of(file_uuid, fps, trace_id, frame_number, index, confidence, bbox)
-        for frame_number, index, file_uuid, fps, bbox, confidence, trace_id, _ in rows
-    ]
-    return Page(items=faces, total=total, page=page, page_size=page_size)
+    total = rows[0][-1] if rows else segments.aggregate(n=Coalesce(Sum("face_count"), 0))["n"]
+    return Page(items=[FaceRow.of(*row[:-1]) for row in rows], total=total, page=page, page_size=page_size)
 
 
 def identity_face_summary(identity, *, media_files=None):
